@@ -1,0 +1,76 @@
+"""A labelled stretch of raw tri-axial acceleration, and the unit checks every reader applies."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import HarnetEdgeError
+
+
+class DataError(HarnetEdgeError, ValueError):
+    """Input data that cannot be used as given; the message is one line for the user."""
+
+
+@dataclass
+class Recording:
+    """Samples of one subject doing one activity (or an unlabelled stream).
+
+    ``t``: seconds from an arbitrary origin, strictly increasing; ``xyz``: (n, 3) in g.
+    """
+    t: np.ndarray
+    xyz: np.ndarray
+    subject: str
+    label: str | None = None
+    source: str = ""
+    nominal_rate_hz: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.t = np.asarray(self.t, dtype=np.float64)
+        self.xyz = np.asarray(self.xyz, dtype=np.float32)
+        if self.xyz.ndim != 2 or self.xyz.shape[1] != 3 or len(self.t) != len(self.xyz):
+            raise DataError(f"{self.source or 'recording'}: expected n x 3 samples with n timestamps, "
+                            f"got {self.xyz.shape} and {self.t.shape}")
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.t[-1] - self.t[0]) if len(self.t) > 1 else 0.0
+
+    @property
+    def rate_hz(self) -> float:
+        return self.nominal_rate_hz or estimate_rate_hz(self.t)
+
+
+def estimate_rate_hz(t: np.ndarray) -> float:
+    """Sample rate from timestamps; the median interval ignores jitter and the odd gap."""
+    dt = np.diff(np.asarray(t, dtype=np.float64))
+    dt = dt[dt > 0]
+    if len(dt) == 0:
+        raise DataError("cannot estimate a sample rate from fewer than two distinct timestamps")
+    return float(1.0 / np.median(dt))
+
+
+def check_units_g(xyz: np.ndarray, source: str = "", strict: bool = False) -> None:
+    """HARNet expects acceleration in g with gravity included (|a| ~ 1 g at rest).
+
+    m/s^2 data have a median magnitude near 9.8; gravity-removed data near 0. Either would be
+    silently misclassified, so say so. ``strict`` turns the m/s^2 case into an error.
+    """
+    xyz = np.asarray(xyz)
+    if not np.isfinite(xyz).all():
+        bad = int((~np.isfinite(xyz)).any(axis=1).sum())
+        raise DataError(f"{source}: {bad} samples are NaN or infinite")
+    if len(xyz) == 0:
+        return
+    median_norm = float(np.median(np.linalg.norm(xyz, axis=1)))
+    if median_norm > 4.0:
+        msg = (f"{source}: median |a| = {median_norm:.2f}; this looks like m/s^2, not g "
+               f"(divide by 9.80665)")
+        if strict:
+            raise DataError(msg)
+        warnings.warn(msg, stacklevel=2)
+    elif median_norm < 0.3:
+        warnings.warn(f"{source}: median |a| = {median_norm:.2f} g; this looks like gravity-removed "
+                      f"acceleration, but HARNet was trained with gravity included", stacklevel=2)

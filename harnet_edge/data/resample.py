@@ -1,0 +1,58 @@
+"""Offline resampling of whole recordings to exactly 30 Hz (numpy only).
+
+Two modes:
+- ``resample_to_rate``: anti-aliased (windowed-sinc low-pass below the new Nyquist frequency,
+  zero-phase because the whole recording is available) then interpolated onto a uniform grid.
+- ``resize_window``: the paper-compatible mode, a plain linear resize of each window to the model's
+  length (what the HARNet evaluation scripts did), kept to reproduce published numbers.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+TARGET_RATE_HZ = 30.0
+
+
+def lowpass_kernel(cutoff_ratio: float, n_taps: int | None = None) -> np.ndarray:
+    """Hamming-windowed sinc, cutoff as a fraction of the input sample rate (0..0.5)."""
+    if n_taps is None:
+        # About four periods of the cutoff on each side: enough stop-band for 1/64 g data.
+        n_taps = int(np.ceil(4.0 / cutoff_ratio)) | 1
+    n = np.arange(n_taps) - (n_taps - 1) / 2
+    kernel = 2 * cutoff_ratio * np.sinc(2 * cutoff_ratio * n) * np.hamming(n_taps)
+    return kernel / kernel.sum()
+
+
+def anti_alias(xyz: np.ndarray, rate_hz: float, target_hz: float = TARGET_RATE_HZ) -> np.ndarray:
+    """Low-pass at 0.9 x the target Nyquist frequency when downsampling; unchanged otherwise."""
+    if rate_hz <= target_hz * 1.02:
+        return xyz
+    kernel = lowpass_kernel(0.9 * (target_hz / 2) / rate_hz)
+    half = len(kernel) // 2
+    # Reflect-pad so the edges keep their level instead of decaying towards zero.
+    padded = np.pad(xyz, ((half, half), (0, 0)), mode="reflect") if len(xyz) > half else \
+        np.pad(xyz, ((half, half), (0, 0)), mode="edge")
+    return np.stack([np.convolve(padded[:, a], kernel, mode="valid") for a in range(3)], axis=1)
+
+
+def resample_to_rate(t: np.ndarray, xyz: np.ndarray, target_hz: float = TARGET_RATE_HZ,
+                     rate_hz: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Samples at ``t`` (seconds, maybe jittered) onto a ``target_hz`` grid starting at ``t[0]``."""
+    t = np.asarray(t, dtype=np.float64)
+    xyz = np.asarray(xyz, dtype=np.float64)
+    if len(t) < 2:
+        return t[:0], xyz[:0].astype(np.float32)
+    if rate_hz is None:
+        rate_hz = 1.0 / float(np.median(np.diff(t)))
+    filtered = anti_alias(xyz, rate_hz, target_hz)
+    grid = t[0] + np.arange(int(np.floor((t[-1] - t[0]) * target_hz + 1e-9)) + 1) / target_hz
+    out = np.stack([np.interp(grid, t, filtered[:, a]) for a in range(3)], axis=1)
+    return grid, out.astype(np.float32)
+
+
+def resize_window(window: np.ndarray, length: int) -> np.ndarray:
+    """Linear resize of one (n, 3) window to (length, 3): the paper-compatible mode."""
+    n = len(window)
+    src = np.linspace(0.0, 1.0, n)
+    dst = np.linspace(0.0, 1.0, length)
+    return np.stack([np.interp(dst, src, window[:, a]) for a in range(window.shape[1])], axis=1).astype(np.float32)
