@@ -1,0 +1,170 @@
+"""``harnet-edge finetune``, ``evaluate`` and ``pretrain``: the torch side (needs the train extra)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+PAPER_ADL_F1 = {"random forest": 0.764, "harnet10 scratch": 0.414, "harnet10 ssl frozen": 0.645,
+                "harnet10 ssl fine-tuned": 0.829}
+
+
+def add_data_args(p) -> None:
+    p.add_argument("--data", default="adl", help="benchmark name (adl, selfback) or a CSV/CSV.gz file or folder")
+    p.add_argument("--root", type=Path, help="datasets folder (default: ../shared/datasets)")
+    p.add_argument("--limit-subjects", type=int, help="use only the first N subjects (quick runs)")
+
+
+def add_train_args(p) -> None:
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--patience", type=int, default=5)
+    p.add_argument("--max-steps", type=int, help="stop after N optimiser steps (smoke tests)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    p.add_argument("--no-amp", action="store_true", help="disable bf16 mixed precision on GPU")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("finetune", help="fine-tune HARNet with subject-wise cross-validation; save the final model")
+    add_data_args(p)
+    add_train_args(p)
+    p.add_argument("--variant", default="harnet10", choices=["harnet5", "harnet10", "harnet30"])
+    p.add_argument("--init", default="scratch", help="scratch, a published .mdl, or our .safetensors checkpoint")
+    p.add_argument("--freeze-backbone", action="store_true", help="train only the head (BN statistics frozen)")
+    p.add_argument("--cv", default=None, help="loso, group5, ... or none (default: the dataset's protocol)")
+    p.add_argument("--baseline", action="store_true", help="also evaluate the random forest on the same folds")
+    p.add_argument("--name", help="name of this model in tables (default from variant/init)")
+    p.add_argument("--no-final", action="store_true", help="skip training the final all-subject model")
+    p.add_argument("-o", "--out", type=Path, default=Path("runs/finetune"))
+    p.set_defaults(func=run_finetune)
+
+    p = sub.add_parser("evaluate", help="score a saved model on labelled windows, per subject")
+    p.add_argument("checkpoint", type=Path)
+    add_data_args(p)
+    p.add_argument("--device", default="auto")
+    p.add_argument("-o", "--out", type=Path, default=Path("runs/evaluate"))
+    p.set_defaults(func=run_evaluate)
+
+    p = sub.add_parser("pretrain", help="self-supervised multi-task pretraining of the HARNet backbone")
+    p.add_argument("--data", default="adl-all",
+                   help="folder of .npy window shards, or a dataset name: adl-all (all 14 ADL activities, "
+                        "16 volunteers), selfback")
+    p.add_argument("--root", type=Path)
+    p.add_argument("--variant", default="harnet10", choices=["harnet5", "harnet10", "harnet30"])
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--tasks", default="aot,permute,time_w", help="comma list of aot, permute, time_w, scale")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--no-amp", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--out", type=Path, default=Path("runs/pretrain/harnet_ssl"),
+                   help="output stem: writes STEM.safetensors and STEM.mdl (published layout)")
+    p.set_defaults(func=run_pretrain)
+
+
+def load_windows(args, window_s: float = 10.0):
+    from ..data import load_benchmark, make_windows, read_csv
+    from ..data.datasets import BENCHMARKS
+
+    if args.data in BENCHMARKS:
+        windows = load_benchmark(args.data, root=args.root, window_s=window_s)
+    else:
+        path = Path(args.data)
+        files = sorted(path.glob("*.csv*")) if path.is_dir() else [path]
+        recordings = [rec for f in files for rec in read_csv(f)]
+        windows = make_windows(recordings, window_s, window_s)
+        windows.stats.update(dataset=str(path), classes=sorted(set(windows.labels.tolist()) - {""}), cv="group5")
+    if getattr(args, "limit_subjects", None):
+        keep = sorted(set(windows.subjects.tolist()))[:args.limit_subjects]
+        windows = windows.subset(__import__("numpy").isin(windows.subjects, keep))
+    return windows
+
+
+def run_finetune(args) -> int:
+    from ..models.harnet import WINDOW_SECONDS
+    from ..train.crossval import random_forest_cv
+    from ..train.finetune import harnet_cv, train_final, training_summary
+    from ..train.loop import TrainConfig
+    from ..train.report import results_table, write_results
+
+    windows = load_windows(args, WINDOW_SECONDS[args.variant])
+    classes = list(windows.stats["classes"])
+    scheme = args.cv or windows.stats["cv"]
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
+                         freeze_backbone=args.freeze_backbone, amp=not args.no_amp, device=args.device,
+                         seed=args.seed, max_steps=args.max_steps)
+    init_name = "scratch" if args.init == "scratch" else ("ssl frozen" if args.freeze_backbone else "ssl fine-tuned")
+    name = args.name or f"{args.variant} {init_name}"
+    print(f"{windows.stats['dataset']}: {len(windows)} windows, {len(classes)} classes, "
+          f"{len(set(windows.subjects.tolist()))} subjects; protocol {scheme}")
+    results = []
+    if scheme != "none":
+        results.append(harnet_cv(name, windows, classes, args.variant, args.init, config, scheme))
+        if args.baseline:
+            results.append(random_forest_cv(windows, classes, scheme, args.seed))
+        reference = PAPER_ADL_F1 if windows.stats["dataset"] == "adl" else None
+        print(results_table(results, reference))
+        print(f"results: {write_results(results, args.out)}")
+    if not args.no_final:
+        model = train_final(windows, classes, args.variant, args.init, config)
+        path = args.out / "model.safetensors"
+        scores = {r["model"]: {k: r[k] for k in ("macro_f1_mean", "macro_f1_sd", "kappa_mean", "kappa_sd")}
+                  for r in results}
+        model.save(path, {"training_data": training_summary(windows), "evaluation": scores,
+                          "init": args.init, "freeze_backbone": args.freeze_backbone, "protocol": scheme})
+        print(f"final model (all subjects): {path}")
+    return 0
+
+
+def run_evaluate(args) -> int:
+    import numpy as np
+
+    from ..models.checkpoints import load_checkpoint
+    from ..train.crossval import encode_labels, summarise
+    from ..train.loop import predict_proba
+    from ..train.report import results_table, write_results
+
+    model, meta = load_checkpoint(args.checkpoint)
+    windows = load_windows(args, meta["window_seconds"])
+    y = encode_labels(windows, list(meta["classes"]))
+    pred = predict_proba(model, windows.x, device=args.device).argmax(1)
+    result = summarise(args.checkpoint.name, y, pred, windows.subjects, list(meta["classes"]))
+    print(results_table([result]))
+    print(f"results: {write_results([result], args.out, 'evaluation')}")
+    return 0 if np.all(pred >= 0) else 1
+
+
+def run_pretrain(args) -> int:
+    from ..train.pretrain import PretrainConfig, pretrain, write_shards
+
+    data = Path(args.data)
+    if data.is_dir():
+        shards = sorted(data.glob("*.npy"))
+    else:
+        from ..data import make_windows, read_hmp_adl, read_selfback_wrist
+        from ..data.datasets import datasets_root
+        from ..models.harnet import WINDOW_SECONDS
+
+        root = args.root or datasets_root()
+        if args.data == "adl-all":
+            recordings = read_hmp_adl(root / "hmp_adl", classes=None, subjects=None)
+        elif args.data == "selfback":
+            recordings = read_selfback_wrist(root / "selfback_wrist")
+        else:
+            from ..data.recording import DataError
+            raise DataError(f"--data must be a folder of .npy shards, adl-all or selfback; got {args.data!r}")
+        seconds = WINDOW_SECONDS[args.variant]
+        windows = make_windows(recordings, seconds, seconds / 2)
+        shards = write_shards(windows, args.out.parent / f"shards_{args.data}")
+        print(f"{args.data}: {len(windows)} unlabelled windows in {len(shards)} subject shards")
+    config = PretrainConfig(variant=args.variant, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                            tasks=tuple(args.tasks.split(",")), workers=args.workers, amp=not args.no_amp,
+                            compile=args.compile, device=args.device, seed=args.seed)
+    summary = pretrain(shards, args.out, config)
+    print(json.dumps(summary, indent=2))
+    print(f"backbone: {args.out.with_suffix('.safetensors')} and {args.out.with_suffix('.mdl')} (published layout)")
+    return 0

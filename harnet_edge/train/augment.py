@@ -1,0 +1,38 @@
+"""Training augmentation for wrist windows, batched on whatever device the batch is on.
+
+A watch can sit on either wrist, either way round: swapping axes and small rotations make the model
+indifferent to that, as in the paper's fine-tuning recipe.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def random_axis_swap(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Each window gets its axes permuted at random (x: (N, 3, T))."""
+    perms = torch.stack([torch.randperm(3, generator=generator) for _ in range(x.shape[0])]).to(x.device)
+    return torch.gather(x, 1, perms[:, :, None].expand(-1, -1, x.shape[2]))
+
+
+def random_rotation_matrices(n: int, max_angle_rad: float, generator=None, device=None) -> torch.Tensor:
+    """Rodrigues rotations about uniformly random axes by angles uniform in +-max_angle."""
+    axis = torch.randn(n, 3, generator=generator)
+    axis = axis / axis.norm(dim=1, keepdim=True)
+    angle = (torch.rand(n, generator=generator) * 2 - 1) * max_angle_rad
+    k = torch.zeros(n, 3, 3)
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
+    k = k - k.transpose(1, 2)
+    eye = torch.eye(3).expand(n, 3, 3)
+    s, c = torch.sin(angle)[:, None, None], torch.cos(angle)[:, None, None]
+    return (eye + s * k + (1 - c) * k @ k).to(device)
+
+
+def random_rotation(x: torch.Tensor, max_angle_deg: float = 45.0, generator=None) -> torch.Tensor:
+    rot = random_rotation_matrices(x.shape[0], math.radians(max_angle_deg), generator, x.device)
+    return rot.to(x.dtype) @ x
+
+
+def augment(x: torch.Tensor, generator=None, max_angle_deg: float = 45.0) -> torch.Tensor:
+    return random_rotation(random_axis_swap(x, generator), max_angle_deg, generator)

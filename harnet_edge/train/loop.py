@@ -1,0 +1,140 @@
+"""Supervised training of a window classifier (fine-tuning HARNet, training a student).
+
+Paper recipe: Adam, class-weighted cross-entropy, augmentation (axis swap + rotation), early stopping
+on a validation split of whole training subjects. Frozen-backbone mode keeps the backbone's
+BatchNorm statistics frozen too (it stays in eval mode), so only the head learns.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .augment import augment
+from .device import pick_device, progress, seed_everything
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    patience: int = 5
+    freeze_backbone: bool = False
+    augment: bool = True
+    rotation_deg: float = 45.0
+    amp: bool = True
+    device: str | None = None
+    seed: int = 0
+    show_progress: bool = True
+    max_steps: int | None = None   # for smoke tests: stop after this many optimiser steps
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> torch.Tensor:
+    counts = np.bincount(y, minlength=n_classes).astype(np.float32)
+    weights = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def autocast_for(device: torch.device, enabled: bool):
+    # bf16 needs no loss scaling and is what recent GPUs are fastest at.
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled and device.type == "cuda")
+
+
+def set_train_mode(model: nn.Module, freeze_backbone: bool) -> None:
+    model.train()
+    if freeze_backbone and hasattr(model, "feature_extractor"):
+        model.feature_extractor.eval()
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, x: np.ndarray, batch_size: int = 256, device=None) -> np.ndarray:
+    device = pick_device(device) if not isinstance(device, torch.device) else device
+    model.eval().to(device)
+    out = []
+    for a in range(0, len(x), batch_size):
+        xb = torch.from_numpy(np.ascontiguousarray(x[a:a + batch_size])).to(device)
+        with autocast_for(device, True):
+            out.append(torch.softmax(model(xb).float(), dim=1).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+def evaluate_loss(model, x, y, loss_fn, device, batch_size=256) -> float:
+    model.eval()
+    total, n = 0.0, 0
+    with torch.no_grad():
+        for a in range(0, len(x), batch_size):
+            xb = torch.from_numpy(x[a:a + batch_size]).to(device)
+            yb = torch.from_numpy(y[a:a + batch_size]).to(device)
+            with autocast_for(device, True):
+                total += float(loss_fn(model(xb).float(), yb)) * len(xb)
+            n += len(xb)
+    return total / max(n, 1)
+
+
+def fit(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, n_classes: int,
+        x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
+        config: TrainConfig = TrainConfig(), loss_fn=None, description: str = "train") -> dict:
+    """Train in place; the weights of the best validation epoch are restored at the end.
+    Ctrl-C stops training early and still restores the best weights seen."""
+    generator = seed_everything(config.seed)
+    device = pick_device(config.device)
+    model.to(device)
+    if config.freeze_backbone:
+        for p in model.feature_extractor.parameters():
+            p.requires_grad_(False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    weighted_ce = nn.CrossEntropyLoss(weight=class_weights(y_train, n_classes).to(device))
+    loss_fn = loss_fn or (lambda logits, xb, yb, idx: weighted_ce(logits, yb))
+    val_ce = nn.CrossEntropyLoss(weight=class_weights(y_train, n_classes).to(device))
+    has_val = x_val is not None and len(x_val) > 0
+    best = {"loss": float("inf"), "epoch": -1, "state": None}
+    history, steps, stale = [], 0, 0
+    x_train_t = torch.from_numpy(np.ascontiguousarray(x_train))
+    y_train_t = torch.from_numpy(y_train.astype(np.int64))
+    try:
+        bar = progress(range(config.epochs), desc=description, disable=not config.show_progress)
+        for epoch in bar:
+            set_train_mode(model, config.freeze_backbone)
+            order = torch.randperm(len(x_train_t), generator=generator)
+            running = 0.0
+            for a in range(0, len(order), config.batch_size):
+                idx = order[a:a + config.batch_size]
+                if len(idx) < 2:
+                    continue  # BatchNorm cannot train on a batch of one
+                xb, yb = x_train_t[idx].to(device), y_train_t[idx].to(device)
+                if config.augment:
+                    xb = augment(xb, generator, config.rotation_deg)
+                with autocast_for(device, config.amp):
+                    loss = loss_fn(model(xb).float(), xb, yb, idx)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                running += loss.item() * len(idx)
+                steps += 1
+                if config.max_steps and steps >= config.max_steps:
+                    break
+            train_loss = running / max(len(order), 1)
+            val_loss = evaluate_loss(model, x_val, y_val.astype(np.int64), val_ce, device) if has_val else train_loss
+            history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
+            bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val_loss:.3f}")
+            if val_loss < best["loss"]:
+                best = {"loss": val_loss, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
+                stale = 0
+            else:
+                stale += 1
+                if has_val and stale >= config.patience:
+                    break
+            if config.max_steps and steps >= config.max_steps:
+                break
+    except KeyboardInterrupt:
+        history.append({"interrupted": True})
+    if best["state"] is not None:
+        model.load_state_dict(best["state"])
+    model.eval()
+    return {"history": history, "best_epoch": best["epoch"], "best_val_loss": best["loss"], "steps": steps}
