@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from ..errors import HarnetEdgeError
-from .harnet import HARNet, SAMPLE_RATE_HZ, VARIANTS, WINDOW_SECONDS, window_samples
+from .harnet import HARNet, SAMPLE_RATE_HZ, VARIANTS
 
 PRETEXT_HEADS = ("aot_h", "scale_h", "permute_h", "time_w_h")
 FORMAT_NAME = "harnet-edge-checkpoint"
@@ -119,6 +119,17 @@ def save_published_layout(model: HARNet, path, pretext_heads: dict[str, torch.Te
     torch.save(state, path)
 
 
+def build_model(variant: str, classes: list[str], window_seconds: int = 10):
+    """An untrained model of any zoo variant: HARNet5/10/30 or a student."""
+    from .student import STUDENTS, StudentCNN
+
+    if variant in VARIANTS:
+        return HARNet(variant, num_classes=len(classes), classes=classes)
+    if variant in STUDENTS:
+        return StudentCNN(variant, num_classes=len(classes), classes=classes, window_seconds=window_seconds)
+    raise CheckpointError(f"unknown model variant {variant!r}")
+
+
 def model_metadata(model: HARNet, extra: dict | None = None) -> dict:
     meta = {
         "format": FORMAT_NAME,
@@ -126,8 +137,8 @@ def model_metadata(model: HARNet, extra: dict | None = None) -> dict:
         "variant": model.variant,
         "classes": list(model.classes),
         "sample_rate_hz": SAMPLE_RATE_HZ,
-        "window_seconds": WINDOW_SECONDS[model.variant],
-        "window_samples": window_samples(model.variant),
+        "window_seconds": model.window_len // SAMPLE_RATE_HZ,
+        "window_samples": model.window_len,
         "input_layout": "NCT: (batch, 3 axes x/y/z, time)",
         "input_units": "g",
     }
@@ -165,7 +176,7 @@ def read_checkpoint_metadata(path) -> dict:
     return meta
 
 
-def load_checkpoint(path) -> tuple[HARNet, dict]:
+def load_checkpoint(path):
     """Load our own checkpoint; published ``.mdl`` files are routed to the published loader."""
     from safetensors.torch import load_file
 
@@ -176,7 +187,7 @@ def load_checkpoint(path) -> tuple[HARNet, dict]:
         model = load_published_backbone(path, verbose=False)
         return model, model_metadata(model, {"source": "ssl-wearables published backbone"})
     meta = read_checkpoint_metadata(path)
-    model = HARNet(meta["variant"], num_classes=len(meta["classes"]), classes=meta["classes"])
+    model = build_model(meta["variant"], meta["classes"], meta.get("window_seconds", 10))
     state = load_file(str(path))
     try:
         result = model.load_state_dict(state, strict=False)

@@ -35,6 +35,7 @@ class TrainConfig:
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> torch.Tensor:
+    y = y[y >= 0]  # -1 marks unlabelled windows (distillation)
     counts = np.bincount(y, minlength=n_classes).astype(np.float32)
     weights = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
     return torch.tensor(weights, dtype=torch.float32)

@@ -1,0 +1,73 @@
+"""Knowledge distillation of a HARNet teacher into a small student (Hinton et al. 2015).
+
+Loss = alpha * T^2 * KL(student_T || teacher_T) + (1 - alpha) * class-weighted CE(hard labels).
+The teacher scores each augmented batch as the student sees it; unlabelled windows (label -1)
+contribute to the soft term only.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from harnet_edge.data.windows import WindowSet
+from harnet_edge.models.student import StudentCNN
+from harnet_edge.train.crossval import cross_validate, encode_labels, summarise
+from harnet_edge.train.device import pick_device
+from harnet_edge.train.finetune import build_harnet
+from harnet_edge.train.loop import TrainConfig, autocast_for, class_weights, fit, predict_proba
+
+
+def distillation_loss(teacher: torch.nn.Module, weights: torch.Tensor, temperature: float = 4.0, alpha: float = 0.7):
+    teacher.eval()
+
+    def loss_fn(logits, xb, yb, idx):
+        with torch.no_grad(), autocast_for(xb.device, True):
+            target = teacher(xb).float()
+        soft = F.kl_div(F.log_softmax(logits / temperature, 1), F.softmax(target / temperature, 1),
+                        reduction="batchmean") * temperature ** 2
+        labelled = yb >= 0
+        hard = F.cross_entropy(logits[labelled], yb[labelled], weight=weights.to(logits.device)) \
+            if labelled.any() else logits.sum() * 0
+        return alpha * soft + (1 - alpha) * hard
+
+    return loss_fn
+
+
+def distil_student(teacher, x, y, x_val, y_val, classes: list[str], config: TrainConfig,
+                   student_variant: str = "ds-small", x_unlabelled: np.ndarray | None = None,
+                   temperature: float = 4.0, alpha: float = 0.7, lr: float = 1e-3) -> StudentCNN:
+    student = StudentCNN(student_variant, num_classes=len(classes), classes=classes,
+                         window_seconds=teacher.window_len // 30)
+    if x_unlabelled is not None and len(x_unlabelled):
+        x = np.concatenate([x, x_unlabelled])
+        y = np.concatenate([y, np.full(len(x_unlabelled), -1)])
+    teacher.to(pick_device(config.device))
+    cfg = TrainConfig(**{**config.__dict__, "lr": lr, "freeze_backbone": False})
+    loss_fn = distillation_loss(teacher, class_weights(y, len(classes)), temperature, alpha)
+    fit(student, x, y, len(classes), x_val, y_val, cfg, loss_fn=loss_fn, description=f"distil {student_variant}")
+    return student.cpu()
+
+
+def distil_cv(windows: WindowSet, classes: list[str], teacher_variant: str, init: str, config: TrainConfig,
+              scheme: str, student_variant: str = "ds-small", log=print) -> list[dict]:
+    """Teacher and student under one subject-wise protocol: per fold the teacher is fine-tuned on
+    the training subjects, then distilled into the student; both predict the held-out subjects."""
+    y = encode_labels(windows, classes)
+    student_pred = np.full(len(y), -1)
+
+    def train_and_predict(fit_idx, val_idx, test_idx, fold):
+        cfg = TrainConfig(**{**config.__dict__, "seed": config.seed + fold})
+        teacher = build_harnet(init, teacher_variant, classes)
+        fit(teacher, windows.x[fit_idx], y[fit_idx], len(classes), windows.x[val_idx], y[val_idx], cfg,
+            description=f"teacher fold {fold + 1}")
+        student = distil_student(teacher, windows.x[fit_idx], y[fit_idx], windows.x[val_idx], y[val_idx],
+                                 classes, cfg, student_variant)
+        student_pred[test_idx] = predict_proba(student, windows.x[test_idx], device=config.device).argmax(1)
+        return predict_proba(teacher, windows.x[test_idx], device=config.device).argmax(1)
+
+    teacher_result = cross_validate(f"{teacher_variant} teacher", windows, classes, scheme, train_and_predict,
+                                    config.seed, log)
+    student_result = summarise(f"{student_variant} student", y, student_pred, windows.subjects, classes)
+    student_result["scheme"] = scheme
+    return [teacher_result, student_result]

@@ -1,0 +1,55 @@
+"""ONNX artefacts: fp32 via the TorchScript exporter, int8 via onnxruntime static QDQ quantisation."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import ExportError
+from .metadata import embed_onnx
+
+OPSET = 17
+
+
+def write_onnx_fp32(graph_model: torch.nn.Module, window_len: int, path: Path, meta: dict) -> Path:
+    example = torch.zeros(1, 3, window_len)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(graph_model, (example,), str(path), input_names=["windows"], output_names=["logits"],
+                          dynamic_axes={"windows": {0: "batch"}, "logits": {0: "batch"}},
+                          opset_version=OPSET, dynamo=False)
+    embed_onnx(path, meta)
+    return path
+
+
+class WindowReader:
+    """Feeds calibration windows one at a time to onnxruntime's calibrator."""
+
+    def __init__(self, windows: np.ndarray):
+        self.items = iter([{"windows": windows[i:i + 1]} for i in range(len(windows))])
+
+    def get_next(self):
+        return next(self.items, None)
+
+
+def write_onnx_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta: dict) -> Path:
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(WindowReader, CalibrationDataReader):
+        pass
+
+    pre = path.with_name(path.stem + ".pre.onnx")
+    try:
+        quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
+        # QDQ with per-channel int8 weights and int8 activations: what ORT's x86/Arm int8 kernels run.
+        quantize_static(str(pre), str(path), Reader(calibration.astype(np.float32)), quant_format=QuantFormat.QDQ,
+                        per_channel=True, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+    except Exception as exc:
+        raise ExportError(f"ONNX int8 quantisation failed: {str(exc).splitlines()[0][:200]}") from None
+    finally:
+        pre.unlink(missing_ok=True)
+    embed_onnx(path, meta)
+    return path

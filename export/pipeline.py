@@ -1,0 +1,136 @@
+"""``harnet-edge export``: checkpoint -> folder of validated artefacts + report."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from harnet_edge.data.windows import WindowSet
+from harnet_edge.models.checkpoints import file_sha256, load_checkpoint, save_checkpoint
+from harnet_edge.train.crossval import encode_labels
+from harnet_edge.train.loop import TrainConfig, predict_proba
+
+from . import ExportError
+from .fold import prepare_for_export
+from .graph_checks import onnx_graph_report, tflite_graph_report
+from .metadata import artefact_metadata
+from .onnx_writer import write_onnx_fp32, write_onnx_int8
+from .tflite_writer import write_tflite_fp32, write_tflite_int8
+from .validate import Thresholds, summary_markdown, validate_artefact
+
+MIN_CALIBRATION_WINDOWS = 16
+
+
+@dataclass
+class ExportOptions:
+    formats: tuple = ("onnx", "tflite")
+    int8: bool = True
+    fp32: bool = True
+    distil: bool = False
+    student_variant: str = "ds-small"
+    calibration_windows: int = 200
+    validation_fraction: float = 0.3
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=40, patience=8))
+    extra_metadata: dict = field(default_factory=dict)
+    seed: int = 0
+
+
+def split_for_export(windows: WindowSet, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Whole subjects held out for validation; the rest calibrates (and trains a student)."""
+    subjects = np.unique(windows.subjects)
+    if len(subjects) < 2:
+        raise ExportError("export needs data from at least two subjects (one to calibrate, one to validate)")
+    rng = np.random.default_rng(seed)
+    n_val = min(len(subjects) - 1, max(1, int(round(fraction * len(subjects)))))
+    val_subjects = rng.choice(subjects, n_val, replace=False)
+    is_val = np.isin(windows.subjects, val_subjects)
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+def export_model_files(model, stem: str, out_dir: Path, options: ExportOptions, calibration: np.ndarray,
+                       source_sha: str, scores: dict, log) -> list[tuple[Path, str]]:
+    graph = prepare_for_export(model)
+    written = []
+    extra = {**options.extra_metadata, "evaluation": scores}
+    for fmt in options.formats:
+        fp32_path = out_dir / f"{stem}_fp32.{fmt}"
+        write = write_onnx_fp32 if fmt == "onnx" else write_tflite_fp32
+        log(f"  writing {fp32_path.name}")
+        write(graph, model.window_len, fp32_path, artefact_metadata(model, "fp32", source_sha, extra))
+        if options.fp32:
+            written.append((fp32_path, fmt))
+        if options.int8:
+            int8_path = out_dir / f"{stem}_int8.{fmt}"
+            log(f"  writing {int8_path.name} (calibrated on {len(calibration)} windows)")
+            quantise = write_onnx_int8 if fmt == "onnx" else write_tflite_int8
+            quantise(fp32_path, int8_path, calibration, artefact_metadata(model, "int8", source_sha, extra))
+            written.append((int8_path, fmt))
+        if not options.fp32:
+            fp32_path.unlink()
+    return written
+
+
+def export_checkpoint(checkpoint: Path, windows: WindowSet, out_dir: Path, options: ExportOptions, log=print) -> dict:
+    checkpoint = Path(checkpoint)
+    model, meta = load_checkpoint(checkpoint)
+    model.eval()
+    classes = list(model.classes)
+    unknown = sorted(set(windows.labels.tolist()) - set(classes) - {""})
+    if unknown:
+        raise ExportError(f"the data hold classes {unknown} that {checkpoint.name} does not know ({classes})")
+    if windows.x.shape[2] != model.window_len:
+        raise ExportError(f"data windows have {windows.x.shape[2]} samples, {model.variant} takes {model.window_len}")
+    calib_idx, val_idx = split_for_export(windows, options.validation_fraction, options.seed)
+    rng = np.random.default_rng(options.seed)
+    calib_idx = rng.permutation(calib_idx)[:options.calibration_windows]
+    if len(calib_idx) < MIN_CALIBRATION_WINDOWS:
+        raise ExportError(f"calibration set has {len(calib_idx)} windows; at least {MIN_CALIBRATION_WINDOWS} "
+                          f"real windows are needed to calibrate int8 ranges")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source_sha = file_sha256(checkpoint)
+    x_val = windows.x[val_idx]
+    y_val = encode_labels(windows.subset(val_idx), classes)
+    seen = set(meta.get("training_data", {}).get("subjects", []))
+    val_subjects = sorted(set(windows.subjects[val_idx].tolist()))
+    models = [(model, f"{model.variant}", meta.get("evaluation", {}))]
+    if options.distil:
+        from .distil import distil_student
+        from harnet_edge.train.splits import validation_split
+
+        train_idx = np.flatnonzero(~np.isin(np.arange(len(windows)), val_idx))
+        fit_idx, stop_idx = validation_split(windows.subjects, train_idx, seed=options.seed)
+        y_all = encode_labels(windows, classes)
+        log(f"distilling {model.variant} into {options.student_variant} on {len(fit_idx)} windows")
+        student = distil_student(model, windows.x[fit_idx], y_all[fit_idx], windows.x[stop_idx], y_all[stop_idx],
+                                 classes, options.train, options.student_variant)
+        student_path = out_dir / f"{options.student_variant}.safetensors"
+        save_checkpoint(student, student_path, {"distilled_from": checkpoint.name, "teacher_sha256": source_sha,
+                                                **{k: v for k, v in options.extra_metadata.items()}})
+        models.append((student, options.student_variant, {}))
+    artefacts = []
+    for m, stem, scores in models:
+        log(f"exporting {stem}")
+        reference = predict_proba(m, x_val, device="cpu")
+        for path, fmt in export_model_files(m, stem, out_dir, options, windows.x[calib_idx], source_sha, scores, log):
+            result = validate_artefact(path, x_val, reference, y_val, options.thresholds)
+            result["graph"] = onnx_graph_report(path, m) if fmt == "onnx" else tflite_graph_report(path, m)
+            result["passed"] = bool(result["passed"] and result["graph"].get("ok", True))
+            result["model"] = stem
+            artefacts.append(result)
+            log(f"    {path.name}: agreement {result['agreement']:.3f}, max prob diff {result['max_prob_diff']:.1e}, "
+                f"{'ok' if result['passed'] else 'FAILED'}")
+    report = {"source": checkpoint.name, "source_sha256": source_sha,
+              "validation": {"windows": int(len(val_idx)), "subjects": val_subjects,
+                             "subjects_seen_in_training": sorted(seen & set(val_subjects))},
+              "calibration": {"windows": int(len(calib_idx))},
+              "thresholds": options.thresholds.__dict__, "artefacts": artefacts}
+    (out_dir / "export_report.json").write_text(json.dumps(report, indent=2))
+    (out_dir / "export_report.md").write_text(summary_markdown(report))
+    failed = [a["file"] for a in artefacts if not a["passed"]]
+    if failed:
+        raise ExportError(f"validation failed for {', '.join(failed)}; see {out_dir / 'export_report.md'}")
+    return report

@@ -1,0 +1,60 @@
+"""TFLite artefacts: fp32 by litert-torch (PyTorch -> TFLite, no TensorFlow), full-integer int8 by
+ai-edge-quantizer's static recipe on that float graph (int8 weights and activations, calibrated).
+
+Quantising the converted float graph, rather than the PyTorch graph with PT2E, sidesteps the
+BatchNorm-folding trap described in ``fold.py``; the export still validates the result.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import ExportError
+from .metadata import embed_tflite
+
+
+@contextlib.contextmanager
+def quiet():
+    """The converters print pages of progress to stdout/stderr; keep our own progress readable."""
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
+def write_tflite_fp32(graph_model: torch.nn.Module, window_len: int, path: Path, meta: dict) -> Path:
+    try:
+        import litert_torch
+    except ImportError:
+        raise ExportError("TFLite export needs litert-torch: pip install 'harnet-edge[export]'") from None
+    with quiet():
+        edge = litert_torch.convert(graph_model.eval(), (torch.zeros(1, 3, window_len),))
+        edge.export(str(path))
+    embed_tflite(path, meta)
+    return path
+
+
+def write_tflite_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta: dict) -> Path:
+    from ai_edge_litert.interpreter import Interpreter
+    from ai_edge_quantizer import quantizer, recipe
+
+    signatures = Interpreter(model_path=str(fp32_path)).get_signature_list()
+    signature = next(iter(signatures))
+    input_name = signatures[signature]["inputs"][0]
+    samples = [{input_name: calibration[i:i + 1].astype(np.float32)} for i in range(len(calibration))]
+    try:
+        with quiet():
+            qt = quantizer.Quantizer(str(fp32_path))
+            qt.load_quantization_recipe(recipe.static_wi8_ai8())
+            result = qt.quantize(qt.calibrate({signature: samples}))
+            result.export_model(str(path), overwrite=True)
+    except Exception as exc:
+        raise ExportError(f"TFLite int8 quantisation failed: {str(exc).splitlines()[0][:200]}") from None
+    embed_tflite(path, meta)
+    return path

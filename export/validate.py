@@ -1,0 +1,56 @@
+"""Every artefact is run by its real runtime on held-out real windows and compared with PyTorch."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from harnet_edge.metrics import cohen_kappa, macro_f1
+from harnet_edge.runtime.engines import open_engine
+
+
+@dataclass
+class Thresholds:
+    fp32_min_agreement: float = 0.99
+    int8_min_agreement: float = 0.95
+    fp32_max_prob_diff: float = 1e-3
+
+
+def validate_artefact(path: Path, x: np.ndarray, reference_probs: np.ndarray, y: np.ndarray | None,
+                      thresholds: Thresholds) -> dict:
+    engine = open_engine(path, threads=1)
+    t0 = time.perf_counter()
+    probs = engine.run(x)
+    seconds = time.perf_counter() - t0
+    agreement = float(np.mean(probs.argmax(1) == reference_probs.argmax(1)))
+    max_diff = float(np.abs(probs - reference_probs).max())
+    int8 = engine.info.quantisation == "int8"
+    required = thresholds.int8_min_agreement if int8 else thresholds.fp32_min_agreement
+    passed = agreement >= required and (int8 or max_diff <= thresholds.fp32_max_prob_diff)
+    result = {"file": path.name, "backend": engine.backend, "quantisation": engine.info.quantisation,
+              "size_bytes": path.stat().st_size, "windows": int(len(x)), "agreement": agreement,
+              "max_prob_diff": max_diff, "required_agreement": required, "passed": bool(passed),
+              "ms_per_window_1_thread": 1000 * seconds / max(len(x), 1)}
+    if y is not None and len(y):
+        k = reference_probs.shape[1]
+        pred = probs.argmax(1)
+        result.update(macro_f1=macro_f1(y, pred, k), kappa=cohen_kappa(y, pred, k),
+                      reference_macro_f1=macro_f1(y, reference_probs.argmax(1), k))
+    return result
+
+
+def summary_markdown(report: dict) -> str:
+    lines = [f"# Export report: {report['source']}", "",
+             f"Validation on {report['validation']['windows']} held-out windows "
+             f"(subjects {', '.join(report['validation']['subjects'])}); reference: fp32 PyTorch.", "",
+             "| file | runtime | quant | size | agreement | max prob diff | macro F1 (ref) | graph | passed |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for a in report["artefacts"]:
+        f1 = f"{a['macro_f1']:.3f} ({a['reference_macro_f1']:.3f})" if "macro_f1" in a else "-"
+        graph = a.get("graph", {}).get("ok")
+        lines.append(f"| {a['file']} | {a['backend']} | {a['quantisation']} | {a['size_bytes'] / 1e6:.2f} MB | "
+                     f"{a['agreement']:.3f} | {a['max_prob_diff']:.2e} | {f1} | "
+                     f"{'-' if graph is None else ('ok' if graph else 'FAILED')} | {'yes' if a['passed'] else 'NO'} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,77 @@
+"""``harnet-edge export`` and ``harnet-edge distil`` (need the export extra)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .train_cmd import add_data_args, add_train_args, load_windows
+
+
+def register(sub) -> None:
+    p = sub.add_parser("export", help="checkpoint -> validated ONNX/TFLite artefacts (fp32, int8, student)")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--formats", default="onnx,tflite", help="comma list of onnx, tflite")
+    p.add_argument("--int8", action="store_true", help="also write calibrated int8 artefacts")
+    p.add_argument("--distil", action="store_true", help="also distil and export a small student")
+    p.add_argument("--student", default="ds-small", choices=["ds-small", "ds-tiny"])
+    p.add_argument("--calibration", default="adl", help="labelled data for calibration and validation "
+                                                         "(benchmark name or CSV file/folder)")
+    p.add_argument("--root", type=Path)
+    p.add_argument("--min-agreement-int8", type=float, default=0.95)
+    p.add_argument("--min-agreement-fp32", type=float, default=0.99)
+    p.add_argument("--epochs", type=int, default=40, help="student training epochs")
+    p.add_argument("--max-steps", type=int)
+    p.add_argument("--device", default="auto")
+    p.add_argument("-o", "--out", type=Path, default=Path("runs/export"))
+    p.set_defaults(func=run_export)
+
+    p = sub.add_parser("distil", help="teacher vs distilled student under the subject-wise protocol")
+    add_data_args(p)
+    add_train_args(p)
+    p.add_argument("--variant", default="harnet10", choices=["harnet5", "harnet10", "harnet30"])
+    p.add_argument("--init", default="scratch")
+    p.add_argument("--student", default="ds-small", choices=["ds-small", "ds-tiny"])
+    p.add_argument("--cv", default=None)
+    p.add_argument("-o", "--out", type=Path, default=Path("runs/distil"))
+    p.set_defaults(func=run_distil)
+
+
+def run_export(args) -> int:
+    from export.pipeline import ExportOptions, export_checkpoint
+    from export.validate import Thresholds
+    from harnet_edge.models.checkpoints import read_checkpoint_metadata
+    from harnet_edge.train.loop import TrainConfig
+
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    bad = [f for f in formats if f not in ("onnx", "tflite")]
+    if bad:
+        from export import ExportError
+        raise ExportError(f"unknown format(s) {bad}; use onnx and/or tflite")
+    window_s = 10
+    if args.checkpoint.suffix == ".safetensors":
+        window_s = read_checkpoint_metadata(args.checkpoint).get("window_seconds", 10)
+    args.data, args.limit_subjects = args.calibration, None
+    windows = load_windows(args, window_s)
+    options = ExportOptions(formats=formats, int8=args.int8, distil=args.distil, student_variant=args.student,
+                            thresholds=Thresholds(fp32_min_agreement=args.min_agreement_fp32,
+                                                  int8_min_agreement=args.min_agreement_int8),
+                            train=TrainConfig(epochs=args.epochs, patience=8, lr=1e-3, device=args.device,
+                                              max_steps=args.max_steps))
+    export_checkpoint(args.checkpoint, windows, args.out, options)
+    print(f"artefacts and report: {args.out}/export_report.md")
+    return 0
+
+
+def run_distil(args) -> int:
+    from export.distil import distil_cv
+    from harnet_edge.models.harnet import WINDOW_SECONDS
+    from harnet_edge.train.loop import TrainConfig
+    from harnet_edge.train.report import results_table, write_results
+
+    windows = load_windows(args, WINDOW_SECONDS[args.variant])
+    classes = list(windows.stats["classes"])
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
+                         amp=not args.no_amp, device=args.device, seed=args.seed, max_steps=args.max_steps)
+    results = distil_cv(windows, classes, args.variant, args.init, config, args.cv or windows.stats["cv"], args.student)
+    print(results_table(results))
+    print(f"results: {write_results(results, args.out, 'distil_results')}")
+    return 0

@@ -1,0 +1,153 @@
+"""Inference engines: one small interface over onnxruntime and the TFLite interpreters.
+
+``open_engine(path)`` picks the backend from the file; every engine reads the model's metadata,
+runs windows (N, 3, T) float32 in g and returns class probabilities (N, C). Torch-free.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .model_info import ModelFileError, ModelInfo, _first_line, read_model_info
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class Engine:
+    """Base: subclasses implement ``_infer(windows) -> raw outputs (N, C)``."""
+
+    backend = "base"
+
+    def __init__(self, path, threads: int | None = None):
+        self.path = Path(path)
+        self.threads = threads
+        self.info: ModelInfo = read_model_info(self.path)
+
+    def run(self, windows: np.ndarray) -> np.ndarray:
+        windows = np.ascontiguousarray(windows, dtype=np.float32)
+        expected = (3, self.info.window_samples)
+        if windows.ndim != 3 or windows.shape[1:] != expected:
+            raise ModelFileError(f"{self.path.name} takes windows of shape (N, {expected[0]}, {expected[1]}); "
+                                 f"got {windows.shape}")
+        if len(windows) == 0:
+            return np.zeros((0, len(self.info.classes)), np.float32)
+        out = self._infer(windows).astype(np.float32)
+        if self.info.extra.get("output", "logits") == "logits":
+            out = softmax(out)
+        return out
+
+    def warm_up(self, repeats: int = 3) -> float:
+        """Run a few dummy windows (first runs allocate and pick kernels); returns the first-run seconds."""
+        dummy = np.zeros((1, 3, self.info.window_samples), np.float32)
+        dummy[:, 2] = 1.0
+        t0 = time.perf_counter()
+        self.run(dummy)
+        first = time.perf_counter() - t0
+        for _ in range(repeats - 1):
+            self.run(dummy)
+        return first
+
+    def _infer(self, windows: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class OnnxEngine(Engine):
+    backend = "onnxruntime"
+
+    def __init__(self, path, threads: int | None = None):
+        super().__init__(path, threads)
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ModelFileError(f"{self.path.name}: onnxruntime cannot load it ({_first_line(exc)})") from None
+        self.input_name = self.session.get_inputs()[0].name
+        self.fixed_batch = self.session.get_inputs()[0].shape[0]
+
+    def _infer(self, windows: np.ndarray) -> np.ndarray:
+        if isinstance(self.fixed_batch, int) and self.fixed_batch != len(windows):
+            return np.concatenate([self.session.run(None, {self.input_name: windows[i:i + 1]})[0]
+                                   for i in range(len(windows))])
+        return self.session.run(None, {self.input_name: windows})[0]
+
+
+def load_tflite_interpreter_class():
+    """ai-edge-litert first (works with numpy 2), then tflite-runtime (built against numpy 1.x)."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+        return Interpreter, "ai-edge-litert"
+    except ImportError:
+        pass
+    try:
+        from tflite_runtime.interpreter import Interpreter
+        return Interpreter, "tflite-runtime"
+    except ImportError:
+        raise ModelFileError("no TFLite interpreter installed; pip install 'harnet-edge[tflite]' "
+                             "(ai-edge-litert) or tflite-runtime") from None
+
+
+class TFLiteEngine(Engine):
+    backend = "tflite"
+
+    def __init__(self, path, threads: int | None = None):
+        super().__init__(path, threads)
+        interpreter_class, self.backend = load_tflite_interpreter_class()
+        try:
+            self.interpreter = interpreter_class(model_path=str(self.path), num_threads=threads or os.cpu_count())
+            self.interpreter.allocate_tensors()
+        except Exception as exc:
+            hint = ""
+            if self.backend == "tflite-runtime" and np.__version__.startswith("2"):
+                hint = "; tflite-runtime 2.14 was built for numpy 1.x and fails with numpy 2: install ai-edge-litert"
+            raise ModelFileError(f"{self.path.name}: {self.backend} cannot load it ({_first_line(exc)}){hint}") from None
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+
+    def _infer(self, windows: np.ndarray) -> np.ndarray:
+        outputs = []
+        for window in windows:  # the converted graph has a fixed batch of one, as live use needs
+            self.interpreter.set_tensor(self.input["index"], quantise(window[None], self.input))
+            self.interpreter.invoke()
+            outputs.append(dequantise(self.interpreter.get_tensor(self.output["index"]), self.output))
+        return np.concatenate(outputs)
+
+
+def quantise(x: np.ndarray, detail: dict) -> np.ndarray:
+    """Float input to an integer input tensor with that tensor's own scale and zero point."""
+    if detail["dtype"] == np.float32:
+        return x
+    scale, zero = detail["quantization"]
+    info = np.iinfo(detail["dtype"])
+    return np.clip(np.round(x / scale + zero), info.min, info.max).astype(detail["dtype"])
+
+
+def dequantise(y: np.ndarray, detail: dict) -> np.ndarray:
+    if detail["dtype"] == np.float32:
+        return y.astype(np.float32)
+    scale, zero = detail["quantization"]
+    return (y.astype(np.float32) - zero) * scale
+
+
+BACKENDS = {".onnx": OnnxEngine, ".tflite": TFLiteEngine}
+
+
+def open_engine(path, threads: int | None = None, warm_up: bool = True) -> Engine:
+    path = Path(path)
+    if path.suffix not in BACKENDS:
+        raise ModelFileError(f"{path.name}: unknown model format (expected .onnx or .tflite)")
+    engine = BACKENDS[path.suffix](path, threads)
+    if warm_up:
+        engine.warm_up()
+    return engine
