@@ -14,6 +14,27 @@ def expected_antialias_taps(model: HARNet) -> list[np.ndarray]:
     return [stage[-1].kernel[0, 0].numpy() for stage in model.feature_extractor]
 
 
+def resolve_constant(name: str, inits: dict, producers: dict) -> np.ndarray | None:
+    """A weight as float: an initializer, maybe behind Identity or DequantizeLinear (int8 graphs)."""
+    if name in inits:
+        return inits[name].astype(np.float32)
+    node = producers.get(name)
+    if node is None:
+        return None
+    if node.op_type == "Identity":
+        return resolve_constant(node.input[0], inits, producers)
+    if node.op_type == "DequantizeLinear":
+        q = resolve_constant(node.input[0], inits, producers)
+        scale = resolve_constant(node.input[1], inits, producers) if len(node.input) > 1 else None
+        zero = resolve_constant(node.input[2], inits, producers) if len(node.input) > 2 else None
+        if q is None or scale is None:
+            return None
+        shape = (-1,) + (1,) * (q.ndim - 1) if scale.size > 1 else ()
+        zero = 0 if zero is None else (zero.reshape(shape) if shape else zero)
+        return (q - zero) * (scale.reshape(shape) if shape else scale)
+    return None
+
+
 def onnx_graph_report(path: Path, model=None) -> dict:
     """Op counts; for HARNet also: one wrap-around (Slice+Concat or Pad wrap) per circular conv, and
     every anti-aliasing filter present as a depthwise Conv whose weights are the binomial taps."""
@@ -28,19 +49,9 @@ def onnx_graph_report(path: Path, model=None) -> dict:
         wraps = ops.get("Concat", 0) + sum(1 for n in graph.node if n.op_type == "Pad" and any(
             a.name == "mode" and a.s == b"wrap" for a in n.attribute))
         inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-        depthwise = []
-        for n in graph.node:
-            groups = next((a.i for a in n.attribute if a.name == "group"), 1)
-            if n.op_type == "Conv" and groups > 1:
-                w = inits.get(n.input[1])
-                if w is None:  # int8 graphs feed weights through DequantizeLinear
-                    src = next((m for m in graph.node if n.input[1] in m.output), None)
-                    w = inits.get(src.input[0]) if src is not None else None
-                    if w is not None and src is not None:
-                        scale = inits.get(src.input[1])
-                        w = w.astype(np.float32) * (scale.reshape(-1, 1, 1) if scale is not None and scale.size > 1
-                                                    else (scale if scale is not None else 1))
-                depthwise.append(w)
+        producers = {out: node for node in graph.node for out in node.output}
+        depthwise = [resolve_constant(n.input[1], inits, producers) for n in graph.node
+                     if n.op_type == "Conv" and next((a.i for a in n.attribute if a.name == "group"), 1) > 1]
         taps = expected_antialias_taps(model)
         matched = sum(any(w is not None and w.shape[-1] == len(t) and np.allclose(w[0, 0], t, atol=2e-2)
                           for w in depthwise) for t in taps)

@@ -1,0 +1,69 @@
+import json
+
+import numpy as np
+import pytest
+
+from export import ExportError
+from export.pipeline import ExportOptions, export_checkpoint
+from export.validate import Thresholds
+from harnet_edge.models import HARNet
+from harnet_edge.runtime import open_engine, read_model_info
+from harnet_edge.train.loop import TrainConfig
+from tests.conftest import run_cli
+
+
+def test_export_writes_validated_artefacts_with_metadata(tmp_path, harnet5_checkpoint, datasets_root):
+    from harnet_edge.data import load_benchmark
+
+    windows = load_benchmark("adl", root=datasets_root, window_s=5)
+    out = tmp_path / "artefacts"
+    options = ExportOptions(distil=True, train=TrainConfig(epochs=1, max_steps=5, lr=1e-3),
+                            thresholds=Thresholds(int8_min_agreement=0.3))  # untrained teacher: near-tied outputs
+    report = export_checkpoint(harnet5_checkpoint, windows, out, options, log=lambda *_: None)
+    files = {a["file"]: a for a in report["artefacts"]}
+    assert set(files) == {f"{m}_{q}.{f}" for m in ("harnet5", "ds-small") for q in ("fp32", "int8")
+                          for f in ("onnx", "tflite")}
+    for name, result in files.items():
+        info = read_model_info(out / name)
+        assert info.classes[0] == "walk" and info.sample_rate_hz == 30 and info.window_samples == 150
+        assert info.quantisation == ("int8" if "int8" in name else "fp32")
+        assert info.extra["source_checkpoint_sha256"] == report["source_sha256"]
+        if "fp32" in name:
+            assert result["agreement"] == 1.0 and result["max_prob_diff"] < 1e-3
+    # HARNet's circular padding and anti-aliasing filters are still in the graphs.
+    graph = files["harnet5_fp32.onnx"]["graph"]
+    assert graph["ok"] and graph["wrap_ops"] >= graph["circular_convs"] == 21
+    assert files["harnet5_int8.onnx"]["graph"]["antialias_found"] == 5
+    assert files["harnet5_int8.onnx"]["size_bytes"] < files["harnet5_fp32.onnx"]["size_bytes"] / 3
+    assert files["ds-small_int8.tflite"]["agreement"] >= 0.95
+    engine = open_engine(out / "ds-small_int8.tflite")
+    assert engine.input["dtype"] == np.int8          # full-integer model: int8 in, int8 out
+    assert (out / "export_report.md").read_text().count("| yes |") == 8
+    assert json.loads((out / "export_report.json").read_text())["validation"]["windows"] > 0
+
+
+def test_classes_the_checkpoint_lacks_are_refused(tmp_path, datasets_root):
+    from harnet_edge.data import load_benchmark
+
+    path = tmp_path / "m.safetensors"
+    HARNet("harnet5", 2, ["walk", "sit"]).save(path)
+    windows = load_benchmark("adl", root=datasets_root, window_s=5)
+    with pytest.raises(ExportError, match="classes .* that m.safetensors does not know"):
+        export_checkpoint(path, windows, tmp_path / "o", ExportOptions())
+
+
+def test_tiny_calibration_set_is_refused(tmp_path, harnet5_checkpoint, datasets_root):
+    from harnet_edge.data import load_benchmark
+
+    windows = load_benchmark("adl", root=datasets_root, window_s=5)
+    keep = np.isin(windows.subjects, ["f3", "m4"]) & (np.arange(len(windows)) % 10 == 0)
+    with pytest.raises(ExportError, match="calibration set has .* windows"):
+        export_checkpoint(harnet5_checkpoint, windows.subset(keep), tmp_path / "o", ExportOptions())
+
+
+def test_cli_export_of_corrupt_checkpoint_is_one_line(tmp_path):
+    bad = tmp_path / "model.safetensors"
+    bad.write_bytes(b"\x00" * 64)
+    result = run_cli("export", bad, "-o", tmp_path / "o")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "model.safetensors" in result.stderr
