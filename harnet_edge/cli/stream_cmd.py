@@ -1,0 +1,100 @@
+"""``harnet-edge stream``: classify live windows from BLE devices, a replayed file or the software
+wearable. Torch is never imported on this path."""
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+
+
+def default_model_path() -> Path:
+    from ..runtime.defaults import default_model
+
+    return default_model()
+
+
+def register(sub) -> None:
+    p = sub.add_parser("stream", help="classify a live stream (BLE device, replayed CSV, or software wearable)")
+    p.add_argument("model", nargs="?", type=Path, help="an exported .onnx/.tflite (default: built-in int8 student)")
+    src = p.add_argument_group("sources (one or more)")
+    src.add_argument("--device", action="append", default=[], metavar="NAME|ADDRESS",
+                     help="a BLE wearable (repeat for several); see harnet-edge devices")
+    src.add_argument("--profile", default="auto", help="BLE protocol: auto, reference, polar")
+    src.add_argument("--replay", action="append", default=[], type=Path, metavar="FILE.csv",
+                     help="a recording (time,x,y,z) to play back (repeat for several)")
+    src.add_argument("--speed", default="1x", help="replay speed, e.g. 1x, 10x, max")
+    src.add_argument("--simulate", type=int, default=0, metavar="N",
+                     help="N software wearables over the software Bluetooth stack (needs the sim extra)")
+    p.add_argument("--duration", type=float, help="stop after this many seconds")
+    p.add_argument("--hop", type=float, help="seconds between windows (default: the window length)")
+    p.add_argument("--smooth", default="none", help="none, hmm, majority[:k]")
+    p.add_argument("--threads", type=int, default=1, help="inference threads")
+    p.add_argument("--jsonl", type=Path, help="append one JSON record per window")
+    p.add_argument("--csv", type=Path, help="append one CSV row per window")
+    p.add_argument("--lsl", action="store_true", help="publish probabilities as a Lab Streaming Layer outlet")
+    p.add_argument("--quiet", action="store_true", help="no live terminal view")
+    p.set_defaults(func=run)
+
+
+def parse_speed(text: str) -> float:
+    text = text.strip().lower()
+    if text in ("max", "0", "inf"):
+        return 0.0
+    try:
+        value = float(text.rstrip("x"))
+    except ValueError:
+        from ..errors import HarnetEdgeError
+        raise HarnetEdgeError(f"--speed must look like 1x, 10x or max; got {text!r}") from None
+    return value
+
+
+def build_sources(args, info):
+    sources = [__import__("harnet_edge.runtime.sources", fromlist=["ReplaySource"]).ReplaySource(
+        path, speed=parse_speed(args.speed)) for path in args.replay]
+    if args.device or args.simulate:
+        from firmware_bridge.sources import ble_sources
+
+        sources += ble_sources(args.device, args.profile, args.simulate, speed=parse_speed(args.speed))
+    if not sources:
+        from ..errors import HarnetEdgeError
+        raise HarnetEdgeError("no source: give --device, --replay or --simulate N")
+    return sources
+
+
+def run(args) -> int:
+    from ..runtime.engines import open_engine
+    from ..runtime.pipeline import StreamRuntime
+    from ..runtime.sinks import CsvSink, JsonlSink, LslSink, TerminalSink
+    from ..runtime.sources import run_sources
+
+    engine = open_engine(args.model or default_model_path(), threads=args.threads)
+    classes = list(engine.info.classes)
+    sinks = [] if args.quiet else [TerminalSink()]
+    if args.jsonl:
+        sinks.append(JsonlSink(args.jsonl))
+    if args.csv:
+        sinks.append(CsvSink(args.csv, classes))
+    if args.lsl:
+        sinks.append(LslSink(classes))
+    runtime = StreamRuntime(engine, sinks, args.hop, args.smooth)
+    sources = build_sources(args, engine.info)
+    if not args.quiet:
+        print(f"# {engine.path.name} ({engine.backend}, {engine.info.quantisation}): {', '.join(classes)}")
+
+    async def main() -> dict:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)   # Ctrl-C: clean stop with a summary
+        if args.duration:
+            loop.call_later(args.duration, stop.set)
+        return await run_sources(runtime, sources, stop)
+
+    try:
+        summary = asyncio.run(main())
+    finally:
+        for sink in sinks:
+            sink.close()
+    print(json.dumps({"summary": summary}))
+    return 0

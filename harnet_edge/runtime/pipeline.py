@@ -1,0 +1,154 @@
+"""One device's chain (ring buffer -> 30 Hz resampler -> windower) and the multi-device runtime
+that batches ready windows from all devices into one inference call."""
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import numpy as np
+
+from .engines import Engine
+from .resampler import Resampler30Hz
+from .ring_buffer import RingBuffer
+from .samples import Classification, SampleBatch, Window
+from .sinks import Sink
+from .smoothing import make_smoother
+
+# Windows with these flags are not classified: the label would be garbage, so it is withheld.
+UNCLASSIFIABLE = {"units_look_like_m/s^2", "gravity_missing", "out_of_range"}
+
+
+class DevicePipeline:
+    def __init__(self, device: str, window_samples: int = 300, hop_samples: int | None = None,
+                 nominal_rate_hz: float | None = None, raw_seconds: float = 30.0):
+        from .windower import Windower
+
+        self.device = device
+        # Room for raw_seconds at up to 200 Hz: bursts land in O(1) from the radio callback.
+        self.raw = RingBuffer(int(raw_seconds * 200))
+        self.read_index = 0
+        self.resampler = Resampler30Hz(nominal_rate_hz)
+        self.windower = Windower(device, window_samples, hop_samples)
+        self.last_grid_t: float | None = None
+        self.samples_overwritten = 0
+        self.gaps: list[tuple[float, float]] = []
+
+    def ingest(self, batch: SampleBatch) -> None:
+        self.raw.extend(batch.t, batch.xyz, batch.arrival)
+
+    def mark_gap(self) -> None:
+        """The source knows of a hole (disconnect, dropped packets): never stitch across it."""
+        self.windower.gap()
+        self.resampler._restart()
+
+    def process(self) -> list[Window]:
+        t, x, arrival, end = self.raw.since(self.read_index)
+        self.samples_overwritten += (end - self.read_index) - len(t)
+        self.read_index = end
+        if len(t) == 0:
+            return []
+        out = self.resampler.push(t, x, float(arrival[-1]))
+        self.gaps += out.gaps
+        if len(out.t) == 0:
+            return []
+        previous = np.concatenate([[self.last_grid_t if self.last_grid_t is not None else out.t[0] - 1 / 30], out.t])
+        breaks = np.flatnonzero(np.diff(previous) > 1.5 / 30)
+        windows, start = [], 0
+        for b in [*breaks.tolist(), len(out.t)]:
+            if b > start:
+                windows += self.windower.push(out.t[start:b], out.x[start:b], out.arrival[start:b])
+            if b < len(out.t):
+                self.windower.gap()
+            start = b
+        self.last_grid_t = float(out.t[-1])
+        return windows
+
+
+class StreamRuntime:
+    def __init__(self, engine: Engine, sinks: list[Sink], hop_seconds: float | None = None,
+                 smoothing: str = "none", max_batch: int = 256):
+        engine.info.check_stream(30.0, "g")
+        self.engine = engine
+        self.classes = list(engine.info.classes)
+        self.window = engine.info.window_samples
+        self.hop = int(round((hop_seconds or engine.info.window_seconds) * 30))
+        self.smoothing = smoothing
+        self.sinks = sinks
+        self.max_batch = max_batch
+        self.devices: dict[str, DevicePipeline] = {}
+        self.smoothers: dict[str, object] = {}
+        self.latencies: list[float] = []
+        self.labels: Counter = Counter()
+        self.windows_done = 0
+        self.withheld = 0
+        self.reconnects = Counter()
+        self.started = time.monotonic()
+        self.notify = lambda: None   # set by the source loop to wake the classifier
+
+    def add_device(self, device: str, nominal_rate_hz: float | None = None) -> DevicePipeline:
+        if device not in self.devices:
+            self.devices[device] = DevicePipeline(device, self.window, self.hop, nominal_rate_hz)
+            self.smoothers[device] = make_smoother(self.smoothing, len(self.classes))
+        return self.devices[device]
+
+    def ingest(self, batch: SampleBatch) -> None:
+        (self.devices.get(batch.device) or self.add_device(batch.device)).ingest(batch)
+
+    def status(self, device: str, text: str, gap: bool = False, reconnect: bool = False) -> None:
+        if gap and device in self.devices:
+            self.devices[device].mark_gap()
+        if reconnect:
+            self.reconnects[device] += 1
+        for sink in self.sinks:
+            sink.status(f"{device}: {text}")
+
+    def step(self) -> list[Classification]:
+        """Process every device's new samples; classify all ready windows in batches."""
+        ready: list[Window] = []
+        for pipeline in self.devices.values():
+            ready += pipeline.process()
+        results = []
+        for a in range(0, len(ready), self.max_batch):
+            results += self._classify(ready[a:a + self.max_batch])
+        return results
+
+    def _classify(self, windows: list[Window]) -> list[Classification]:
+        runnable = [w for w in windows if not UNCLASSIFIABLE & set(w.flags)]
+        probs = self.engine.run(np.stack([w.x for w in runnable])) if runnable else np.zeros((0, len(self.classes)))
+        done = time.monotonic()
+        by_window = {id(w): p for w, p in zip(runnable, probs)}
+        results = []
+        for w in windows:
+            p = by_window.get(id(w))
+            latency = 1000 * (done - w.arrival_of_last_sample)
+            if p is None:
+                result = Classification(w.device, w.start, w.end, None, {}, latency, w.flags + ["not_classified"])
+                self.withheld += 1
+            else:
+                smoother = self.smoothers.get(w.device)
+                if smoother is not None and "after_gap" in w.flags:
+                    smoother.reset()
+                smoothed = self.classes[int(np.argmax(smoother.update(p)))] if smoother is not None else None
+                result = Classification(w.device, w.start, w.end, self.classes[int(np.argmax(p))],
+                                        dict(zip(self.classes, map(float, p))), latency, w.flags, smoothed)
+                self.labels[result.smoothed_label or result.label] += 1
+                self.latencies.append(latency)
+            self.windows_done += 1
+            for sink in self.sinks:
+                sink.emit(result)
+            results.append(result)
+        return results
+
+    def summary(self) -> dict:
+        lat = np.asarray(self.latencies)
+        gaps = [g for p in self.devices.values() for g in p.gaps]
+        dropped = {k: sum(p.resampler.counters[k] for p in self.devices.values())
+                   for k in ("dropped_backwards", "dropped_non_finite")}
+        return {"devices": len(self.devices), "windows": self.windows_done, "withheld": self.withheld,
+                "labels": dict(self.labels),
+                "latency_ms": {q: round(float(np.percentile(lat, int(q[1:]))), 2) if len(lat) else None
+                               for q in ("p50", "p90", "p99")},
+                "gaps": len(gaps), "gap_seconds": round(sum(b - a for a, b in gaps), 2),
+                "partial_window_samples_dropped": sum(p.windower.dropped_partial for p in self.devices.values()),
+                "reconnects": sum(self.reconnects.values()), **dropped,
+                "wall_seconds": round(time.monotonic() - self.started, 2)}

@@ -1,0 +1,67 @@
+"""What flows from a source into the runtime: timestamped bursts of tri-axial samples in g."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class SampleBatch:
+    """A burst from one device (a BLE notification carries several samples).
+
+    ``t``: device timestamps in seconds (float64); ``xyz``: (n, 3) float32 in g;
+    ``arrival``: host monotonic time the burst arrived, for latency.
+    """
+    device: str
+    t: np.ndarray
+    xyz: np.ndarray
+    arrival: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self):
+        self.t = np.asarray(self.t, dtype=np.float64).reshape(-1)
+        self.xyz = np.asarray(self.xyz, dtype=np.float32).reshape(-1, 3)
+        if len(self.t) != len(self.xyz):
+            raise ValueError(f"{self.device}: {len(self.t)} timestamps for {len(self.xyz)} samples")
+
+
+@dataclass
+class Gap:
+    device: str
+    start: float
+    end: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
+class Window:
+    """One model input: (3, T) at 30 Hz in g, with where it came from and how clean it is."""
+    device: str
+    start: float
+    end: float
+    x: np.ndarray
+    arrival_of_last_sample: float
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Classification:
+    device: str
+    start: float
+    end: float
+    label: str | None
+    probabilities: dict[str, float]
+    latency_ms: float
+    flags: list[str]
+    smoothed_label: str | None = None
+
+    def as_record(self) -> dict:
+        return {"device": self.device, "window_start": round(self.start, 3), "window_end": round(self.end, 3),
+                "label": self.label, "smoothed_label": self.smoothed_label,
+                "confidence": round(max(self.probabilities.values()), 4) if self.probabilities else None,
+                "probabilities": {k: round(v, 5) for k, v in self.probabilities.items()},
+                "latency_ms": round(self.latency_ms, 3), "flags": self.flags}

@@ -1,0 +1,101 @@
+"""Reproduce the built-in default models from ../shared/datasets/selfback_wrist.
+
+1. selfBACK wrist, 9 classes, 10 s windows at 30 Hz (anti-aliased from 100 Hz), 33 subjects.
+2. Held-out scores: grouped 5-fold by subject (no subject in both train and test).
+3. The shipped model: trained on every subject (whole subjects held out for early stopping), then
+   exported (ONNX/TFLite, fp32/int8, calibrated on real windows) and validated by the export stage.
+4. The small artefacts are copied into harnet_edge/default_models/ with their metadata inside.
+
+    python scripts/build_default_models.py [--teacher harnet10 --teacher-epochs 20] [--epochs 60]
+
+Without --teacher the student learns from the labels alone; with it, by distillation.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DIR = REPO / "harnet_edge" / "default_models"
+
+
+def main() -> int:
+    from export.distil import distil_student
+    from export.pipeline import ExportOptions, export_checkpoint
+    from harnet_edge.data import load_benchmark
+    from harnet_edge.data.selfback import CITATION
+    from harnet_edge.models.student import StudentCNN
+    from harnet_edge.train.crossval import cross_validate, encode_labels
+    from harnet_edge.train.finetune import build_harnet
+    from harnet_edge.train.loop import TrainConfig, fit, predict_proba
+    from harnet_edge.train.report import results_table, write_results
+    from harnet_edge.train.splits import validation_split
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--student", default="ds-small")
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--teacher", help="HARNet variant to distil from (trained here from --teacher-init)")
+    p.add_argument("--teacher-init", default="scratch")
+    p.add_argument("--teacher-epochs", type=int, default=20)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--work", type=Path, default=REPO / "runs" / "default_models")
+    args = p.parse_args()
+
+    windows = load_benchmark("selfback")
+    classes = list(windows.stats["classes"])
+    y = encode_labels(windows, classes)
+    print(f"selfBACK wrist: {len(windows)} windows, {len(set(windows.subjects))} subjects")
+    student_cfg = TrainConfig(epochs=args.epochs, patience=10, lr=1e-3, batch_size=64, device=args.device)
+    teacher_cfg = TrainConfig(epochs=args.teacher_epochs, patience=5, lr=1e-4, device=args.device)
+
+    def train_student(fit_idx, val_idx, seed=0):
+        cfg = TrainConfig(**{**student_cfg.__dict__, "seed": seed})
+        if args.teacher:
+            teacher = build_harnet(args.teacher_init, args.teacher, classes)
+            fit(teacher, windows.x[fit_idx], y[fit_idx], len(classes), windows.x[val_idx], y[val_idx],
+                TrainConfig(**{**teacher_cfg.__dict__, "seed": seed}), description="teacher")
+            return distil_student(teacher, windows.x[fit_idx], y[fit_idx], windows.x[val_idx], y[val_idx],
+                                  classes, cfg, args.student)
+        student = StudentCNN(args.student, len(classes), classes)
+        fit(student, windows.x[fit_idx], y[fit_idx], len(classes), windows.x[val_idx], y[val_idx], cfg,
+            description=args.student)
+        return student
+
+    def train_and_predict(fit_idx, val_idx, test_idx, fold):
+        return predict_proba(train_student(fit_idx, val_idx, fold), windows.x[test_idx], device=args.device).argmax(1)
+
+    name = f"{args.student} ({'distilled from ' + args.teacher if args.teacher else 'labels only'})"
+    result = cross_validate(name, windows, classes, "group5", train_and_predict)
+    print(results_table([result]))
+    write_results([result], args.work, "heldout_scores")
+
+    fit_idx, val_idx = validation_split(windows.subjects, np.arange(len(y)))
+    final = train_student(fit_idx, val_idx)
+    ckpt = args.work / f"{args.student}_selfback.safetensors"
+    scores = {"protocol": "selfBACK wrist, grouped 5-fold by subject (33 subjects)",
+              "macro_f1_mean": result["macro_f1_mean"], "macro_f1_sd": result["macro_f1_sd"],
+              "kappa_mean": result["kappa_mean"], "kappa_sd": result["kappa_sd"]}
+    final.save(ckpt, {"evaluation": {name: scores}, "dataset": "selfBACK wrist", "citation": CITATION,
+                      "training_data": {"windows": len(windows), "subjects": sorted(set(windows.subjects.tolist()))}})
+    options = ExportOptions(extra_metadata={"dataset": "selfBACK wrist (UCI), 100 Hz -> 30 Hz", "citation": CITATION,
+                                            "heldout_scores": scores})
+    report = export_checkpoint(ckpt, windows, args.work / "artefacts", options)
+    DEFAULT_DIR.mkdir(exist_ok=True)
+    for artefact in report["artefacts"]:
+        if artefact["quantisation"] == "int8" or artefact["size_bytes"] < 1_000_000:
+            shutil.copy(args.work / "artefacts" / artefact["file"], DEFAULT_DIR / artefact["file"])
+    summary = {"heldout": scores, "export": [{k: a[k] for k in ("file", "size_bytes", "agreement", "macro_f1")}
+                                             for a in report["artefacts"]]}
+    (DEFAULT_DIR / "README.json").write_text(json.dumps(summary, indent=2))
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    sys.exit(main())
