@@ -32,6 +32,7 @@ class DevicePipeline:
         self.last_grid_t: float | None = None
         self.samples_overwritten = 0
         self.gaps: list[tuple[float, float]] = []
+        self.losses: list[tuple[float, int]] = []   # (device time, packets lost just before it)
 
     def ingest(self, batch: SampleBatch) -> None:
         self.raw.extend(batch.t, batch.xyz, batch.arrival)
@@ -61,6 +62,12 @@ class DevicePipeline:
                 self.windower.gap()
             start = b
         self.last_grid_t = float(out.t[-1])
+        for w in windows:
+            lost = sum(n for when, n in self.losses if w.start <= when < w.end)
+            if lost:
+                w.flags.append(f"packets_lost:{lost}")
+        if windows:
+            self.losses = [(when, n) for when, n in self.losses if when >= windows[-1].end - 60]
         return windows
 
 
@@ -93,6 +100,11 @@ class StreamRuntime:
 
     def ingest(self, batch: SampleBatch) -> None:
         (self.devices.get(batch.device) or self.add_device(batch.device)).ingest(batch)
+
+    def note_loss(self, device: str, device_time: float, packets: int) -> None:
+        """Packets known lost just before ``device_time``: the window holding that moment is flagged."""
+        pipeline = self.devices.get(device) or self.add_device(device)
+        pipeline.losses.append((device_time, packets))
 
     def status(self, device: str, text: str, gap: bool = False, reconnect: bool = False) -> None:
         if gap and device in self.devices:

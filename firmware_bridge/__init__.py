@@ -1,0 +1,7 @@
+"""firmware_bridge: everything between a wearable's firmware and the streaming runtime.
+
+Protocols turn notification bytes into timestamped samples in g (``reference_profile``,
+``polar_pmd``); transports carry GATT over a real radio (``bleak_transport``) or the software
+Bluetooth stack (``bumble_transport``); ``session`` keeps one device streaming through disconnects;
+``wearable`` is a software peripheral for tests and demos. Never imports torch.
+"""
