@@ -136,7 +136,7 @@ class SoftwareWearable:
         await self.device.start_advertising(auto_restart=True)
         loop = asyncio.get_running_loop()
         start_wall = loop.time()
-        last_disconnect_at = 0
+        streaming_since = None       # device sample index when the current stream started
         total = int(duration_s * self.rate_hz) if duration_s else None
         try:
             while total is None or self.sample_index < total:
@@ -149,7 +149,10 @@ class SoftwareWearable:
                 connected = bool(self.device.connections)
                 if not (connected and self.streaming):
                     self.sample_index += n       # the clock runs on; these samples are lost
+                    streaming_since = None
                     continue
+                if streaming_since is None:
+                    streaming_since = self.sample_index
                 packet = self._packet(n)
                 if self.faults.drop_probability and self.rng.random() < self.faults.drop_probability:
                     self.dropped += 1
@@ -157,8 +160,7 @@ class SoftwareWearable:
                     await self.device.notify_subscribers(self.data_char, packet)
                     self.sent += 1
                 every = int(self.faults.disconnect_every_s * self.rate_hz)
-                if every and self.sample_index - last_disconnect_at >= every:
-                    last_disconnect_at = self.sample_index
+                if every and self.sample_index - streaming_since >= every:
                     await self.force_disconnect()
         finally:
             self.finished.set()

@@ -7,7 +7,7 @@ import torch
 
 from harnet_edge.runtime import ModelFileError, open_engine, read_model_info
 from harnet_edge.runtime.pipeline import StreamRuntime
-from tests.runtime.conftest import CLASSES
+from tests.conftest import CLASSES
 
 
 @pytest.mark.parametrize("kind", ["onnx", "tflite", "onnx_int8", "tflite_int8"])
