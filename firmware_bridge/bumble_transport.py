@@ -18,7 +18,21 @@ class SoftwareRadio:
 
         self.link = LocalLink()
 
+    @classmethod
+    def over_transport(cls, source, sink) -> "SoftwareRadio":
+        """A 'radio' whose one device is a real controller behind a bumble transport (USB dongle...)."""
+        radio = cls.__new__(cls)
+        radio.link, radio.hci = None, (source, sink)
+        return radio
+
     def new_device(self, name: str | None = None):
+        if getattr(self, "hci", None):
+            from bumble.device import Device
+
+            source, sink = self.hci
+            from bumble.hci import Address
+
+            return Device.with_hci(name or "harnet-edge", Address("F0:F1:F2:F3:F4:F5"), source, sink)
         from bumble.controller import Controller
         from bumble.device import Device
         from bumble.hci import Address
