@@ -10,9 +10,9 @@ import sys
 
 from .. import __version__
 from ..errors import HarnetEdgeError
-from . import data_cmd, export_cmd, model_cmd, simulate_cmd, stream_cmd, train_cmd
+from . import bench_cmd, data_cmd, export_cmd, model_cmd, simulate_cmd, stream_cmd, train_cmd
 
-COMMAND_MODULES = [data_cmd, model_cmd, train_cmd, export_cmd, stream_cmd, simulate_cmd]
+COMMAND_MODULES = [data_cmd, model_cmd, train_cmd, export_cmd, stream_cmd, simulate_cmd, bench_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

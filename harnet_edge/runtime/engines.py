@@ -25,10 +25,12 @@ class Engine:
 
     backend = "base"
 
-    def __init__(self, path, threads: int | None = None):
+    def __init__(self, path, threads: int | None = None, session=None):
         self.path = Path(path)
         self.threads = threads
-        self.info: ModelInfo = read_model_info(self.path)
+        if not self.path.is_file():
+            raise ModelFileError(f"model file not found: {self.path}")
+        self.info: ModelInfo = read_model_info(self.path, session)
 
     def run(self, windows: np.ndarray) -> np.ndarray:
         windows = np.ascontiguousarray(windows, dtype=np.float32)
@@ -62,17 +64,19 @@ class OnnxEngine(Engine):
     backend = "onnxruntime"
 
     def __init__(self, path, threads: int | None = None):
-        super().__init__(path, threads)
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+        if not Path(path).is_file():
+            raise ModelFileError(f"model file not found: {path}")
         try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:
-            raise ModelFileError(f"{self.path.name}: onnxruntime cannot load it ({_first_line(exc)})") from None
+            raise ModelFileError(f"{Path(path).name}: onnxruntime cannot load it ({_first_line(exc)})") from None
+        super().__init__(path, threads, self.session)
         self.input_name = self.session.get_inputs()[0].name
         self.fixed_batch = self.session.get_inputs()[0].shape[0]
 

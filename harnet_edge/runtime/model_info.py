@@ -109,17 +109,19 @@ def read_tflite_metadata(buf: bytes) -> dict[str, bytes]:
         raise ModelFileError("TFLite flatbuffer is corrupt (metadata table unreadable)") from None
 
 
-def read_model_info(path) -> ModelInfo:
+def read_model_info(path, session=None) -> ModelInfo:
+    """The model's metadata; for ONNX an already open onnxruntime ``session`` avoids a second load."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"model file not found: {path}")
     if path.suffix == ".onnx":
-        import onnxruntime as ort
+        if session is None:
+            import onnxruntime as ort
 
-        try:
-            session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise ModelFileError(f"{path.name}: onnxruntime cannot load it ({_first_line(exc)})") from None
+            try:
+                session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            except Exception as exc:
+                raise ModelFileError(f"{path.name}: onnxruntime cannot load it ({_first_line(exc)})") from None
         raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
     elif path.suffix == ".tflite":
         raw_bytes = read_tflite_metadata(path.read_bytes()).get(METADATA_KEY)

@@ -1,0 +1,85 @@
+"""``harnet-edge bench``: every model variant measured the same way on this device; ``bench merge``
+puts several devices side by side."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bench", help="accuracy vs latency, size and memory of model variants on this device "
+                                     "(harnet-edge bench merge A.json B.json: several devices)")
+    p.add_argument("models", nargs="*", type=Path,
+                   help="model files or folders (.onnx, .tflite, .safetensors for the PyTorch reference); "
+                        "default: the built-in models. 'merge' followed by JSON files merges results")
+    p.add_argument("--data", help="labelled data for accuracy: adl, selfback, or a CSV file/folder")
+    p.add_argument("--root", type=Path)
+    p.add_argument("--subjects", help="comma list of subjects to score on (default: all)")
+    p.add_argument("--max-windows", type=int, default=1000, help="cap on windows scored for accuracy")
+    p.add_argument("--threads", default="1,2,all", help="thread settings, e.g. 1,2,all")
+    p.add_argument("--batch", default="1,64", help="batch sizes: 1 (live) and a large one (offline)")
+    p.add_argument("--seconds", type=float, default=1.0, help="time budget per latency measurement")
+    p.add_argument("--out", type=Path, default=Path("runs/bench"))
+    p.set_defaults(func=run)
+
+
+def load_data(args, classes_hint=None):
+    import numpy as np
+
+    from ..data import load_benchmark
+    from ..data.datasets import BENCHMARKS
+
+    if args.data in BENCHMARKS:
+        windows = load_benchmark(args.data, root=args.root)
+        classes = list(windows.stats["classes"])
+    else:
+        from ..data import make_windows, read_csv
+
+        path = Path(args.data)
+        files = sorted(path.glob("*.csv*")) if path.is_dir() else [path]
+        windows = make_windows([r for f in files for r in read_csv(f)], 10, 10)
+        classes = classes_hint or sorted(set(windows.labels.tolist()))
+    if args.subjects:
+        windows = windows.subset(np.isin(windows.subjects, args.subjects.split(",")))
+    idx = np.random.default_rng(0).permutation(len(windows))[:args.max_windows]
+    windows = windows.subset(np.sort(idx))
+    lookup = {c: i for i, c in enumerate(classes)}
+    keep = np.array([label in lookup for label in windows.labels])
+    windows = windows.subset(keep)
+    y = np.array([lookup[label] for label in windows.labels])
+    note = f"{args.data}, {len(y)} windows, subjects {','.join(sorted(set(windows.subjects.tolist())))}"
+    return (windows.x, y, classes), note
+
+
+def run(args) -> int:
+    from .. import bench
+    from ..bench.measure import thread_settings
+    from ..bench.run import run_bench
+    from ..bench.table import plot, render_table
+
+    if args.models and str(args.models[0]) == "merge":
+        reports = [json.loads(p.read_text()) for p in args.models[1:]]
+        if not reports:
+            from ..errors import HarnetEdgeError
+            raise HarnetEdgeError("bench merge needs result files: harnet-edge bench merge A.json B.json")
+        args.out.mkdir(parents=True, exist_ok=True)
+        for report in reports:
+            print(render_table(report) + "\n")
+        (args.out / "merged.json").write_text(json.dumps(reports, indent=2))
+        print(f"plot: {plot(reports, args.out / 'merged.png')}")
+        return 0
+    models = args.models
+    if not models:
+        from ..runtime.defaults import default_models
+
+        models = default_models()
+        print("built-in default models; accuracy 'export' = held-out (subject-wise) score recorded at export, "
+              "'now' = measured in this run on --data")
+    data, note = (None, "")
+    if args.data:
+        data, note = load_data(args)
+    report = run_bench(list(models), args.out, thread_settings(args.threads),
+                       [int(b) for b in args.batch.split(",")], args.seconds, data, note)
+    print(render_table(report))
+    print(f"results: {args.out / 'bench.json'}\nplot: {plot([report], args.out / 'bench.png')}")
+    return 0

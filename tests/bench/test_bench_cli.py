@@ -1,0 +1,35 @@
+import json
+import shutil
+
+from tests.conftest import run_cli
+
+
+def test_bench_writes_table_json_and_plot_and_merges(tmp_path, student_models, datasets_root):
+    models = tmp_path / "models"
+    models.mkdir()
+    for key in ("onnx", "onnx_int8", "tflite_int8"):
+        shutil.copy(student_models[key], models / student_models[key].name)
+    out = tmp_path / "bench"
+    result = run_cli("bench", models, "--data", "adl", "--root", datasets_root, "--max-windows", "60",
+                     "--threads", "1", "--batch", "1,8", "--seconds", "0.05", "--out", out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads((out / "bench.json").read_text())
+    assert report["device"]["cores"] >= 1 and report["device"]["runtimes"]["onnxruntime"]
+    by_file = {r["file"]: r for r in report["results"]}
+    assert set(by_file) == {"s_fp32.onnx", "s_int8.onnx", "s_int8.tflite"}
+    for r in by_file.values():
+        assert set(r["latency"]) == {"threads=1,batch=1", "threads=1,batch=8"}
+        assert r["latency"]["threads=1,batch=1"]["p50_ms"] > 0
+        assert r["cold_start"]["peak_rss_mb"] > 10 and r["cold_start"]["torch_imported"] is False
+        assert r["accuracy"]["windows"] == 60 and 0 <= r["accuracy"]["macro_f1"] <= 1
+    assert by_file["s_fp32.onnx"]["accuracy"]["agreement_with_fp32"] == 1.0
+    assert (out / "bench.png").stat().st_size > 5000
+    assert "s_int8.tflite" in result.stdout and "macro F1" in result.stdout
+    merged = run_cli("bench", "merge", out / "bench.json", out / "bench.json", "--out", tmp_path / "merged")
+    assert merged.returncode == 0, merged.stderr[-2000:]
+    assert (tmp_path / "merged" / "merged.png").exists()
+
+
+def test_bench_of_missing_model_is_one_line_error(tmp_path):
+    result = run_cli("bench", tmp_path / "nope.onnx", "--out", tmp_path / "o")
+    assert result.returncode == 2 and "model file not found" in result.stderr and "Traceback" not in result.stderr
