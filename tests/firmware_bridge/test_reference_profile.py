@@ -71,3 +71,17 @@ def test_fuzzed_packets_never_crash_the_decoder():
         out = dec.decode(data)
         assert out is None or (np.isfinite(out.xyz).all() and len(out.t) == len(out.xyz))
     assert dec.malformed + dec.packets == 20000 and dec.malformed > 10000
+
+
+def test_reference_firmware_matches_the_spec():
+    """The Arduino sketch cannot be built here; check its constants against the Python profile."""
+    from tests.conftest import REPO
+
+    sketch = (REPO / "firmware_bridge/firmware/harnet_wearable/harnet_wearable.ino").read_text()
+    for uuid in (ref.SERVICE_UUID, ref.DATA_UUID, ref.INFO_UUID, ref.CONTROL_UUID):
+        assert f'"{uuid}"' in sketch
+    assert f"PROFILE_VERSION = {ref.PROFILE_VERSION};" in sketch
+    assert f"MAX_SAMPLES = {ref.MAX_SAMPLES};" in sketch
+    assert "packet[0] = (PROFILE_VERSION << 5) | count;" in sketch
+    assert "put16(packet + 1, sequence++);" in sketch and "put32(packet + 3, firstSampleMicros);" in sketch
+    assert "7 + 6 * count" in sketch and ref.HEADER.size == 7
