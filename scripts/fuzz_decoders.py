@@ -1,0 +1,59 @@
+"""Fuzz every BLE decoder with random and mutated packets (issue: firmware_bridge robustness).
+
+    python scripts/fuzz_decoders.py [--packets 1000000]
+Prints, per decoder: packets tried, decoded, rejected (counted as malformed), crashes (exceptions).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+
+def main() -> int:
+    sys.path.insert(0, ".")
+    from firmware_bridge import polar_pmd, reference_profile as ref
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--packets", type=int, default=1_000_000)
+    args = p.parse_args()
+    rng = np.random.default_rng(0)
+    seeds = {
+        "reference": [ref.encode_packet(s, s * 20000, rng.integers(-4096, 4096, (n, 3))) for s, n in
+                      ((1, 2), (2, 31), (3, 15))],
+        "polar": [polar_pmd.encode_acc_frame(10**17 + k, np.cumsum(rng.integers(-200, 200, (36, 3)), 0), compressed=c)
+                  for k, c in ((1, True), (2, False))],
+    }
+    results = {}
+    for name in ("reference", "polar"):
+        decoder = ref.ReferenceDecoder(ref.StreamInfo(50.0, 4096, 8)) if name == "reference" else polar_pmd.PolarAccDecoder()
+        crashes, decoded, t0 = 0, 0, time.perf_counter()
+        lengths = rng.integers(0, 250, args.packets)
+        for i in range(args.packets):
+            if i % 2:
+                data = rng.bytes(int(lengths[i]))
+            else:
+                data = bytearray(seeds[name][i % len(seeds[name])])
+                for _ in range(1 + i % 4):                       # 1-4 byte mutations...
+                    data[rng.integers(0, len(data))] = rng.integers(0, 256)
+                if i % 3 == 0:                                   # ...and truncation or extension
+                    data = data[:rng.integers(0, len(data) + 1)] if i % 6 == 0 else data + rng.bytes(i % 7)
+                data = bytes(data)
+            try:
+                out = decoder.decode(data)
+                if out is not None:
+                    decoded += 1
+                    assert np.isfinite(out.xyz).all() and len(out.t) == len(out.xyz)
+            except Exception:                                   # a crash: what this script hunts for
+                crashes += 1
+        results[name] = {"packets": args.packets, "decoded": decoded, "rejected_and_counted": decoder.malformed,
+                         "crashes": crashes, "seconds": round(time.perf_counter() - t0, 1)}
+        print(json.dumps({name: results[name]}), flush=True)
+    return 1 if any(r["crashes"] for r in results.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
