@@ -29,6 +29,7 @@ def main() -> int:
     from export.pipeline import ExportOptions, export_checkpoint
     from harnet_edge.data import load_benchmark
     from harnet_edge.data.selfback import CITATION
+    from harnet_edge.models.checkpoints import save_checkpoint
     from harnet_edge.models.student import StudentCNN
     from harnet_edge.train.crossval import cross_validate, encode_labels
     from harnet_edge.train.finetune import build_harnet
@@ -44,6 +45,7 @@ def main() -> int:
     p.add_argument("--teacher-epochs", type=int, default=20)
     p.add_argument("--device", default="auto")
     p.add_argument("--work", type=Path, default=REPO / "runs" / "default_models")
+    p.add_argument("--reuse-cv", action="store_true", help="reuse held-out scores from a previous run in --work")
     args = p.parse_args()
 
     windows = load_benchmark("selfback")
@@ -70,9 +72,13 @@ def main() -> int:
         return predict_proba(train_student(fit_idx, val_idx, fold), windows.x[test_idx], device=args.device).argmax(1)
 
     name = f"{args.student} ({'distilled from ' + args.teacher if args.teacher else 'labels only'})"
-    result = cross_validate(name, windows, classes, "group5", train_and_predict)
+    previous = args.work / "heldout_scores.json"
+    if args.reuse_cv and previous.exists():
+        result = json.loads(previous.read_text())[0]
+    else:
+        result = cross_validate(name, windows, classes, "group5", train_and_predict)
+        write_results([result], args.work, "heldout_scores")
     print(results_table([result]))
-    write_results([result], args.work, "heldout_scores")
 
     fit_idx, val_idx = validation_split(windows.subjects, np.arange(len(y)))
     final = train_student(fit_idx, val_idx)
@@ -80,7 +86,7 @@ def main() -> int:
     scores = {"protocol": "selfBACK wrist, grouped 5-fold by subject (33 subjects)",
               "macro_f1_mean": result["macro_f1_mean"], "macro_f1_sd": result["macro_f1_sd"],
               "kappa_mean": result["kappa_mean"], "kappa_sd": result["kappa_sd"]}
-    final.save(ckpt, {"evaluation": {name: scores}, "dataset": "selfBACK wrist", "citation": CITATION,
+    save_checkpoint(final, ckpt, {"evaluation": {name: scores}, "dataset": "selfBACK wrist", "citation": CITATION,
                       "training_data": {"windows": len(windows), "subjects": sorted(set(windows.subjects.tolist()))}})
     options = ExportOptions(extra_metadata={"dataset": "selfBACK wrist (UCI), 100 Hz -> 30 Hz", "citation": CITATION,
                                             "heldout_scores": scores})
