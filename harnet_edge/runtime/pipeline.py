@@ -20,11 +20,12 @@ UNCLASSIFIABLE = {"units_look_like_m/s^2", "gravity_missing", "out_of_range"}
 
 class DevicePipeline:
     def __init__(self, device: str, window_samples: int = 300, hop_samples: int | None = None,
-                 nominal_rate_hz: float | None = None, raw_seconds: float = 30.0):
+                 nominal_rate_hz: float | None = None, raw_seconds: float = 4.0):
         from .windower import Windower
 
         self.device = device
-        # Room for raw_seconds at up to 200 Hz: bursts land in O(1) from the radio callback.
+        # Room for raw_seconds at up to 200 Hz between two processing steps (which run every tick):
+        # bursts land in O(1) from the radio callback, and 1000 devices stay within ~25 MB.
         self.raw = RingBuffer(int(raw_seconds * 200))
         self.read_index = 0
         self.resampler = Resampler30Hz(nominal_rate_hz)
