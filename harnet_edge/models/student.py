@@ -67,6 +67,11 @@ class StudentCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.embed(x))
 
+    def save(self, path, extra_metadata: dict | None = None) -> None:
+        from .checkpoints import save_checkpoint
+
+        save_checkpoint(self, path, extra_metadata or {})
+
 
 def count_macs(model: nn.Module, window_len: int) -> int:
     """Multiply-accumulates of one window through convolutions and linear layers."""

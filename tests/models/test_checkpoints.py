@@ -104,3 +104,16 @@ def test_own_checkpoint_truncated_is_refused(tmp_path):
     path.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(CheckpointError):
         load_checkpoint(path)
+
+
+def test_student_checkpoint_round_trip(tmp_path):
+    from harnet_edge.models.student import StudentCNN, count_macs
+
+    student = StudentCNN("ds-small", 9).eval()
+    assert count_macs(student, 300) < 5_000_000 and sum(p.numel() for p in student.parameters()) < 300_000
+    student.save(tmp_path / "s.safetensors")
+    loaded, meta = load_checkpoint(tmp_path / "s.safetensors")
+    assert meta["variant"] == "ds-small" and type(loaded) is StudentCNN
+    x = torch.randn(2, 3, 300)
+    with torch.no_grad():
+        assert torch.allclose(loaded.eval()(x), student(x))
