@@ -33,3 +33,17 @@ def test_bench_writes_table_json_and_plot_and_merges(tmp_path, student_models, d
 def test_bench_of_missing_model_is_one_line_error(tmp_path):
     result = run_cli("bench", tmp_path / "nope.onnx", "--out", tmp_path / "o")
     assert result.returncode == 2 and "model file not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bench_without_arguments_uses_the_built_in_models(tmp_path):
+    out = tmp_path / "b"
+    result = run_cli("bench", "--threads", "1", "--batch", "1", "--seconds", "0.02", "--out", out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "built-in default models" in result.stdout
+    report = json.loads((out / "bench.json").read_text())
+    files = {r["file"] for r in report["results"]}
+    assert {"ds-small_int8.onnx", "ds-small_int8.tflite"} <= files
+    for r in report["results"]:
+        assert r["classes"][:3] == ["walk_slow", "walk_mod", "walk_fast"]
+        assert 0.5 < r["recorded"]["macro_f1_mean"] < 1          # held-out score recorded at export
+    assert "export" in result.stdout                            # says where the F1 figure comes from
