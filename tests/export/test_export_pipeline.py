@@ -38,6 +38,10 @@ def test_export_writes_validated_artefacts_with_metadata(tmp_path, harnet5_check
     assert files["ds-small_int8.tflite"]["agreement"] >= 0.95
     engine = open_engine(out / "ds-small_int8.tflite")
     assert engine.input["dtype"] == np.int8          # full-integer model: int8 in, int8 out
+    # Calibrated on true extremes: the int8 input covers what the calibration windows span (ADL:
+    # -1.5..1.5 g), instead of a moving average of per-window ranges that clips strong movements.
+    scale, zero = engine.input["quantization"]
+    assert (-128 - zero) * scale <= windows.x.min() + scale and (127 - zero) * scale >= windows.x.max() - scale
     assert (out / "export_report.md").read_text().count("| yes |") == 8
     assert json.loads((out / "export_report.json").read_text())["validation"]["windows"] > 0
 
