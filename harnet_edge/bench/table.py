@@ -29,7 +29,7 @@ def f1_of(result: dict) -> tuple[float | None, str]:
 def render_table(report: dict) -> str:
     dev = report["device"]
     lines = [f"device: {dev['cpu']} ({dev['cores']} cores, {dev['arch']}, {dev['os']}, Python {dev['python']})",
-             f"{'variant':<28}{'runtime':<16}{'quant':<6}{'size MB':>8}{'p50 ms':>9}{'p99 ms':>9}{'win/s':>9}"
+             f"{'variant':<32}{'runtime':<16}{'quant':<6}{'size MB':>8}{'p50 ms':>9}{'p99 ms':>9}{'win/s':>9}"
              f"{'cold s':>8}{'RSS MB':>8}{'macro F1':>10}{'agree':>7}  F1 from"]
     for r in report["results"]:
         head = headline_latency(r)
@@ -39,7 +39,7 @@ def render_table(report: dict) -> str:
         cold = r.get("cold_start", {})
         f1, source = f1_of(r)
         agree = (r.get("accuracy") or {}).get("agreement_with_fp32")
-        lines.append(f"{r['file']:<28}{r.get('backend', '-'):<16}{r.get('quantisation', '-'):<6}"
+        lines.append(f"{r['file']:<32}{r.get('backend', '-'):<16}{r.get('quantisation', '-'):<6}"
                      f"{r['size_bytes'] / 1e6:>8.2f}{p50:>9}{p99:>9}{best_tp:>9.0f}"
                      f"{cold.get('cold_start_s', float('nan')):>8.2f}{cold.get('peak_rss_mb', float('nan')):>8.1f}"
                      f"{f1 if f1 is not None else float('nan'):>10.3f}{agree if agree is not None else float('nan'):>7.3f}"
