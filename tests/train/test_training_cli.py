@@ -52,3 +52,14 @@ def test_init_of_wrong_variant_is_one_line_error(tmp_path, datasets_root):
                      "--init", path, "--cv", "none", "-o", tmp_path / "x")
     assert result.returncode == 2 and "holds harnet5, not harnet10" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_distil_reports_teacher_and_student_on_the_same_folds(tmp_path, datasets_root):
+    out = tmp_path / "distil"
+    result = run_cli("distil", "--data", "adl", "--root", datasets_root, "--variant", "harnet5", "--epochs", "1",
+                     "--max-steps", "2", "--limit-subjects", "3", "-o", out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    teacher, student = json.loads((out / "distil_results.json").read_text())
+    assert teacher["model"] == "harnet5 teacher" and student["model"] == "ds-small student"
+    assert set(teacher["per_subject"]) == set(student["per_subject"]) == {"f1", "f2", "f3"}
+    assert "ds-small student" in result.stdout
