@@ -50,8 +50,9 @@ def parse_speed(text: str) -> float:
 
 
 def build_sources(args, info):
-    sources = [__import__("harnet_edge.runtime.sources", fromlist=["ReplaySource"]).ReplaySource(
-        path, speed=parse_speed(args.speed)) for path in args.replay]
+    from ..runtime.sources import ReplaySource
+
+    sources = [ReplaySource(path, speed=parse_speed(args.speed)) for path in args.replay]
     if args.device or args.simulate:
         from firmware_bridge.sources import ble_sources
 

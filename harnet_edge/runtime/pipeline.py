@@ -38,10 +38,15 @@ class DevicePipeline:
     def ingest(self, batch: SampleBatch) -> None:
         self.raw.extend(batch.t, batch.xyz, batch.arrival)
 
+    @property
+    def unread(self) -> int:
+        """Samples waiting for ``process``; a source that can wait (a file) keeps this below capacity."""
+        return self.raw.total - self.read_index
+
     def mark_gap(self) -> None:
         """The source knows of a hole (disconnect, dropped packets): never stitch across it."""
         self.windower.gap()
-        self.resampler._restart()
+        self.resampler.restart()
 
     def process(self) -> list[Window]:
         t, x, arrival, end = self.raw.since(self.read_index)

@@ -46,10 +46,10 @@ class Resampler30Hz:
         self.recent_dt: list[float] = []
         self.counters = {"dropped_backwards": 0, "dropped_non_finite": 0, "gaps": 0, "gap_seconds": 0.0}
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []
-        self._restart()
+        self.restart()
         self.last_t = -np.inf
 
-    def _restart(self) -> None:
+    def restart(self) -> None:
         self.history = np.zeros((0, 3), np.float64)      # last len(taps)-1 raw samples
         self.prev_point: tuple[float, np.ndarray, float] | None = None   # last filtered (t, x, arrival)
         self.next_grid: float | None = None
@@ -116,7 +116,7 @@ class Resampler30Hz:
                 gaps.append((start, float(t[a])))
                 self.counters["gaps"] += 1
                 self.counters["gap_seconds"] += float(t[a]) - start
-                self._restart()
+                self.restart()
             self._filter_segment(t[a:b], x[a:b], arrival, out_t, out_x, out_arr)
         self.last_t = t[-1]
         if not out_t:

@@ -29,7 +29,7 @@ class ReplaySource:
         self.burst = burst
 
     async def run(self, runtime) -> None:
-        runtime.add_device(self.device)
+        pipeline = runtime.add_device(self.device)
         start_wall, start_t = time.monotonic(), self.t[0]
         for a in range(0, len(self.t), self.burst):
             t, xyz = self.t[a:a + self.burst], self.xyz[a:a + self.burst]
@@ -38,8 +38,12 @@ class ReplaySource:
                 delay = due - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-            elif a % (self.burst * 64) == 0:
-                await asyncio.sleep(0)   # as fast as possible, but let the runtime keep up
+            else:
+                # As fast as possible, but a file can wait: never run ahead of the runtime by more
+                # than half the device's ring buffer, so no sample is overwritten unread.
+                while pipeline.unread > pipeline.raw.capacity // 2:
+                    runtime.notify()
+                    await asyncio.sleep(0.001)
             runtime.ingest(SampleBatch(self.device, t, xyz))
             runtime.notify()
         runtime.status(self.device, "replay finished")

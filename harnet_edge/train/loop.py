@@ -92,7 +92,6 @@ def fit(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, n_classes: i
     optimiser = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     weighted_ce = nn.CrossEntropyLoss(weight=class_weights(y_train, n_classes).to(device))
     loss_fn = loss_fn or (lambda logits, xb, yb, idx: weighted_ce(logits, yb))
-    val_ce = nn.CrossEntropyLoss(weight=class_weights(y_train, n_classes).to(device))
     has_val = x_val is not None and len(x_val) > 0
     best = {"loss": float("inf"), "epoch": -1, "state": None}
     history, steps, stale = [], 0, 0
@@ -121,7 +120,7 @@ def fit(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, n_classes: i
                 if config.max_steps and steps >= config.max_steps:
                     break
             train_loss = running / max(len(order), 1)
-            val_loss = evaluate_loss(model, x_val, y_val.astype(np.int64), val_ce, device) if has_val else train_loss
+            val_loss = evaluate_loss(model, x_val, y_val.astype(np.int64), weighted_ce, device) if has_val else train_loss
             history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
             bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val_loss:.3f}")
             if val_loss < best["loss"]:

@@ -94,3 +94,12 @@ def test_unreadable_model_is_one_line_error(tmp_path):
     bad.write_bytes(b"garbage!" * 10)
     result = run_cli("stream", bad, "--replay", recording(tmp_path / "r.csv", 20), "--quiet")
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_fast_replay_never_overruns_the_ring_buffer(tmp_path, student_models):
+    """A 10-minute 100 Hz file at maximum speed: every window classified, no hole invented."""
+    rec = recording(tmp_path / "long.csv", seconds=600, rate=100.0)
+    result = run_cli("stream", student_models["onnx_int8"], "--replay", rec, "--speed", "max", "--quiet")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])["summary"]
+    assert summary["windows"] == 60 and summary["gaps"] == 0 and summary["partial_window_samples_dropped"] == 0
