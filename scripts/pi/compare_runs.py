@@ -1,0 +1,37 @@
+"""Labels and probabilities of the same replay on x86_64 and on emulated aarch64 must agree.
+
+Tolerance: labels identical; probabilities within 1e-4 for fp32 paths and 1e-3 for int8 paths.
+Both run the same file, the same resampler in float64 numpy and the same integer kernels, but
+numpy/onnxruntime/XNNPACK pick different SIMD code paths per architecture (NEON vs AVX), which
+reorders float sums; int8 models then see the odd input a quantisation step away.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if '"window_start"' in line]
+
+
+def main(out: Path) -> int:
+    ok = True
+    for model in ("ds-small_int8.onnx", "ds-small_int8.tflite"):
+        a, b = load(out / f"x86_64_{model}.jsonl"), load(out / f"aarch64_{model}.jsonl")
+        same_windows = [r["window_start"] for r in a] == [r["window_start"] for r in b]
+        labels = float(np.mean([x["label"] == y["label"] for x, y in zip(a, b)])) if a and b else 0.0
+        diff = max((abs(x["probabilities"][k] - y["probabilities"][k]) for x, y in zip(a, b)
+                    for k in x["probabilities"]), default=float("nan"))
+        passed = same_windows and labels == 1.0 and diff <= 1e-3
+        ok &= passed
+        print(json.dumps({"model": model, "windows": len(a), "same_windows": same_windows,
+                          "label_agreement": labels, "max_probability_difference": diff, "passed": passed}))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1])))
