@@ -55,7 +55,7 @@ def run(args) -> int:
     from .. import bench
     from ..bench.measure import thread_settings
     from ..bench.run import run_bench
-    from ..bench.table import plot, render_table
+    from ..bench.table import render_table
 
     if args.models and str(args.models[0]) == "merge":
         reports = [json.loads(p.read_text()) for p in args.models[1:]]
@@ -66,7 +66,7 @@ def run(args) -> int:
         for report in reports:
             print(render_table(report) + "\n")
         (args.out / "merged.json").write_text(json.dumps(reports, indent=2))
-        print(f"plot: {plot(reports, args.out / 'merged.png')}")
+        print(f"plot: {plot_or_hint(reports, args.out / 'merged.png')}")
         return 0
     models = args.models
     if not models:
@@ -81,5 +81,17 @@ def run(args) -> int:
     report = run_bench(list(models), args.out, thread_settings(args.threads),
                        [int(b) for b in args.batch.split(",")], args.seconds, data, note)
     print(render_table(report))
-    print(f"results: {args.out / 'bench.json'}\nplot: {plot([report], args.out / 'bench.png')}")
+    print(f"results: {args.out / 'bench.json'}")
+    print(f"plot: {plot_or_hint([report], args.out / 'bench.png')}")
     return 0
+
+
+def plot_or_hint(reports, path) -> str:
+    """The device side has no matplotlib by default: the table and JSON still count, the picture
+    can be drawn later, anywhere, with ``bench merge``."""
+    from ..bench.table import plot
+
+    try:
+        return str(plot(reports, path))
+    except ModuleNotFoundError:
+        return "skipped (matplotlib not installed: pip install 'harnet-edge[plot]', or run bench merge elsewhere)"

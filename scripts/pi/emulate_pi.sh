@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prove the device side on 64-bit Arm: Debian bookworm arm64 (the base of Raspberry Pi OS 64-bit,
 # Python 3.11, glibc 2.36) under qemu-user-static, the core install (no torch) as a Pi user gets it,
-# then the streaming runtime on a replayed recording with the built-in int8 ONNX and TFLite models
+# (wheels for glibc <= 2.36, as pip on the Pi accepts), then the streaming runtime on a replayed recording with the built-in int8 ONNX and TFLite models
 # and `harnet-edge bench`, compared with the same run on this x86_64 machine.
 # Run on demand as root (not in CI): bash scripts/pi/emulate_pi.sh [ROOTFS_DIR]
 set -euo pipefail
@@ -25,9 +25,11 @@ fi
 echo "== aarch64 wheels, binary only (what pip picks on a Pi: manylinux for aarch64, CPython 3.11)"
 rm -rf "$ROOT/opt/wheels" && mkdir -p "$ROOT/opt/wheels"
 (cd "$REPO" && "$PY" -m pip wheel --no-deps -q -w "$ROOT/opt/wheels" .)
-"$PY" -m pip download -q --only-binary=:all: --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 \
-  --platform manylinux_2_17_aarch64 --python-version 3.11 --implementation cp -d "$ROOT/opt/wheels" \
-  numpy onnxruntime bleak ai-edge-litert
+# Every manylinux tag that glibc 2.36 accepts (ai-edge-litert 2.3 ships manylinux_2_27_aarch64 only).
+PLATFORMS="--platform manylinux2014_aarch64"
+for n in $(seq 17 36); do PLATFORMS="$PLATFORMS --platform manylinux_2_${n}_aarch64"; done
+"$PY" -m pip download -q --only-binary=:all: $PLATFORMS --python-version 3.11 --implementation cp \
+  -d "$ROOT/opt/wheels" numpy onnxruntime bleak ai-edge-litert
 ls "$ROOT/opt/wheels" | tee "$OUT/wheels_arm64.txt"
 
 echo "== replay file and reference run on $(uname -m)"
@@ -64,8 +66,9 @@ done
 INNER
 mkdir -p "$ROOT/opt/out"
 mount --bind /proc "$ROOT/proc" 2>/dev/null || true
+mount --bind /sys "$ROOT/sys" 2>/dev/null || true
 chroot "$ROOT" /bin/bash /opt/run.sh | tee "$OUT/arm64_run.txt"
-umount "$ROOT/proc" 2>/dev/null || true
+umount "$ROOT/proc" "$ROOT/sys" 2>/dev/null || true
 cp -r "$ROOT/opt/out/." "$OUT/"
 
 echo "== compare x86_64 and aarch64"
