@@ -10,6 +10,7 @@ ROOT=${1:-/var/tmp/harnet-pi-arm64}
 OUT=${OUT:-$REPO/runs/pi}
 PY=${PY:-$REPO/.venv/bin/python}
 mkdir -p "$OUT"
+rm -f "$OUT"/*.jsonl   # sinks append: start each comparison from empty files
 
 command -v debootstrap >/dev/null && command -v qemu-aarch64-static >/dev/null || \
   apt-get install -y -qq debootstrap qemu-user-static binfmt-support
@@ -65,10 +66,11 @@ done
   --threads 1 --batch 1 --seconds 0.5 --out /opt/out/bench > /opt/out/bench_arm64.txt
 INNER
 mkdir -p "$ROOT/opt/out"
+# /proc only: with the host's /sys visible, onnxruntime's cpuinfo reads x86 CPU topology and crashes
+# under qemu; without it, it warns that CPU features are undetected (irrelevant to correctness).
 mount --bind /proc "$ROOT/proc" 2>/dev/null || true
-mount --bind /sys "$ROOT/sys" 2>/dev/null || true
 chroot "$ROOT" /bin/bash /opt/run.sh | tee "$OUT/arm64_run.txt"
-umount "$ROOT/proc" "$ROOT/sys" 2>/dev/null || true
+umount "$ROOT/proc" 2>/dev/null || true
 cp -r "$ROOT/opt/out/." "$OUT/"
 
 echo "== compare x86_64 and aarch64"
