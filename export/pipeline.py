@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from harnet_edge.data.windows import WindowSet
 from harnet_edge.models.checkpoints import file_sha256, load_checkpoint, save_checkpoint

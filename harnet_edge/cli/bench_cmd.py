@@ -52,7 +52,6 @@ def load_data(args, classes_hint=None):
 
 
 def run(args) -> int:
-    from .. import bench
     from ..bench.measure import thread_settings
     from ..bench.run import run_bench
     from ..bench.table import render_table

@@ -79,8 +79,10 @@ def load_windows(args, window_s: float = 10.0):
         windows = make_windows(recordings, window_s, window_s)
         windows.stats.update(dataset=str(path), classes=sorted(set(windows.labels.tolist()) - {""}), cv="group5")
     if getattr(args, "limit_subjects", None):
+        import numpy as np
+
         keep = sorted(set(windows.subjects.tolist()))[:args.limit_subjects]
-        windows = windows.subset(__import__("numpy").isin(windows.subjects, keep))
+        windows = windows.subset(np.isin(windows.subjects, keep))
     return windows
 
 

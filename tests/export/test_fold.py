@@ -1,6 +1,5 @@
 import copy
 
-import numpy as np
 import torch
 
 from export.fold import ChannelAffine, count_batchnorms, fold_conv_bn, prepare_for_export

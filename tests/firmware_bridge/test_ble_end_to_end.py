@@ -1,11 +1,10 @@
 """Software wearable -> software central (real HCI/L2CAP/ATT/GATT via bumble) -> decoder -> runtime."""
 import asyncio
 
-import numpy as np
 import pytest
 
 from firmware_bridge.bumble_transport import BumbleTransport, SoftwareRadio
-from firmware_bridge.protocols import PolarPmdProtocol, ReferenceProtocol
+from firmware_bridge.protocols import ReferenceProtocol
 from firmware_bridge.session import DeviceSession
 from firmware_bridge.sources import SimulatedFleet
 from firmware_bridge.transport import TransportError

@@ -1,4 +1,3 @@
-import numpy as np
 import torch
 
 from harnet_edge.train.augment import random_axis_swap, random_rotation
