@@ -12,13 +12,14 @@ from typing import Callable
 
 from harnet_edge.runtime.samples import SampleBatch
 
+from .protocols import protocol_for
 from .transport import Transport, TransportError
 
 log = logging.getLogger(__name__)
 
 
 class DeviceSession:
-    def __init__(self, name: str, transport: Transport, protocol, rate_hz: float | None = None,
+    def __init__(self, name: str, transport: Transport, protocol=None, rate_hz: float | None = None,
                  backoff_s: float = 1.0, max_backoff_s: float = 30.0, max_attempts: int | None = None):
         self.name, self.transport, self.protocol, self.rate_hz = name, transport, protocol, rate_hz
         self.backoff_s, self.max_backoff_s, self.max_attempts = backoff_s, max_backoff_s, max_attempts
@@ -34,6 +35,8 @@ class DeviceSession:
             self.transport.on_disconnect(lost_link.set)
             try:
                 await self.transport.connect()
+                if self.protocol is None:      # chosen once, from what the device offers
+                    self.protocol = protocol_for("auto", self.transport.services)
                 nominal = await self.protocol.start(self.transport, self.rate_hz)
                 runtime.add_device(self.name, nominal)
                 await self.transport.subscribe(self.protocol.data_uuid, self._on_data(runtime))

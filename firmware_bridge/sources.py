@@ -18,11 +18,8 @@ class BleDeviceSource:
         self.transport = BleakTransport(target, service)
 
     async def run(self, runtime) -> None:
+        # With --profile auto the session picks the protocol from the services of its first connection.
         protocol = protocol_for(self.profile) if self.profile != "auto" else None
-        if protocol is None:
-            await self.transport.connect()
-            protocol = protocol_for("auto", self.transport.services)
-            await self.transport.disconnect()
         await DeviceSession(self.target, self.transport, protocol).run(runtime)
 
 

@@ -48,11 +48,13 @@ def open_variant(path: Path, threads: int):
 
 def bench_variant(path: Path, threads_list: list[int], batches: list[int], seconds: float, data, log) -> dict:
     result = {"file": path.name, "family": family(path), "size_bytes": path.stat().st_size, "latency": {}}
-    runner, info = open_variant(path, threads_list[0])
-    result.update({k: v for k, v in info.items()})
     rng = np.random.default_rng(0)
+    info = None
     for threads in threads_list:
-        runner, _ = open_variant(path, threads)
+        runner, opened = open_variant(path, threads)
+        if info is None:
+            info = opened
+            result.update(info)
         for batch in batches:
             x = (rng.normal(0, 0.3, (batch, 3, info["window_samples"])) + np.array([0, 0, 1.0])[None, :, None]).astype(np.float32)
             t0 = time.perf_counter()

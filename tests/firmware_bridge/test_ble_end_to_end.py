@@ -100,3 +100,30 @@ def test_connects_only_to_the_device_asked_for():
 
     got = asyncio.run(main())
     assert got and set(got) == {"HE-B"}
+
+
+def test_protocol_auto_detected_on_the_first_connection():
+    async def main():
+        radio = SoftwareRadio()
+        wearable = SoftwareWearable(radio, "HE-P", generated_motion(52, 60), 52, profile="polar")
+        task = asyncio.create_task(wearable.run(30))
+
+        class Runtime:
+            samples = 0
+            def add_device(self, *a): pass
+            def status(self, *a, **k): pass
+            def note_loss(self, *a): pass
+            def notify(self): pass
+            def ingest(self, batch): Runtime.samples += len(batch.t)
+
+        session = DeviceSession("HE-P", BumbleTransport(radio.new_device("central"), "HE-P"))
+        run = asyncio.create_task(session.run(Runtime()))
+        await asyncio.wait_for(session.connected.wait(), 10)
+        await asyncio.sleep(0.5)
+        for t in (run, task):
+            t.cancel()
+        await asyncio.gather(run, task, return_exceptions=True)
+        return session, Runtime.samples
+
+    session, samples = asyncio.run(main())
+    assert session.protocol.name == "polar" and session.connects == 1 and samples > 0
