@@ -49,7 +49,7 @@ def parse_speed(text: str) -> float:
     return value
 
 
-def build_sources(args, info):
+def build_sources(args):
     from ..runtime.sources import ReplaySource
 
     sources = [ReplaySource(path, speed=parse_speed(args.speed)) for path in args.replay]
@@ -79,7 +79,7 @@ def run(args) -> int:
     if args.lsl:
         sinks.append(LslSink(classes))
     runtime = StreamRuntime(engine, sinks, args.hop, args.smooth)
-    sources = build_sources(args, engine.info)
+    sources = build_sources(args)
     if not args.quiet:
         print(f"# {engine.path.name} ({engine.backend}, {engine.info.quantisation}): {', '.join(classes)}")
 
