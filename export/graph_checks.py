@@ -58,7 +58,33 @@ def onnx_graph_report(path: Path, model=None) -> dict:
         report.update(circular_convs=n_circular, wrap_ops=wraps, antialias_filters=len(taps),
                       antialias_found=matched,
                       ok=bool(wraps >= n_circular and matched == len(taps)))
+    if any(n.op_type == "DequantizeLinear" for n in graph.node):
+        report.update(onnx_int8_report(path))
+        report["ok"] = bool(report.get("ok", True) and report["float_convs_at_runtime"] == 0)
     return report
+
+
+def onnxruntime_kernels(path: Path) -> Counter:
+    """Op types of the graph onnxruntime actually runs, after its own fusions (QDQ -> QLinear*)."""
+    import tempfile
+
+    import onnx
+    import onnxruntime as ort
+
+    with tempfile.TemporaryDirectory() as tmp:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        options.optimized_model_filepath = str(Path(tmp) / "optimized.onnx")
+        options.log_severity_level = 3
+        ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return Counter(n.op_type for n in onnx.load(options.optimized_model_filepath).graph.node)
+
+
+def onnx_int8_report(path: Path) -> dict:
+    """An int8 file whose convolutions onnxruntime leaves in float is slower than fp32: refuse it."""
+    kernels = onnxruntime_kernels(path)
+    return {"runtime_ops": dict(kernels), "float_convs_at_runtime": kernels.get("Conv", 0) + kernels.get("FusedConv", 0),
+            "int8_convs_at_runtime": kernels.get("QLinearConv", 0)}
 
 
 def tflite_graph_report(path: Path, model=None) -> dict:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from export import ExportError
+from export.graph_checks import onnx_int8_report
 from export.pipeline import ExportOptions, export_checkpoint
 from export.validate import Thresholds
 from harnet_edge.models import HARNet
@@ -34,6 +35,10 @@ def test_export_writes_validated_artefacts_with_metadata(tmp_path, harnet5_check
     graph = files["harnet5_fp32.onnx"]["graph"]
     assert graph["ok"] and graph["wrap_ops"] >= graph["circular_convs"] == 21
     assert files["harnet5_int8.onnx"]["graph"]["antialias_found"] == 5
+    # onnxruntime runs every convolution of the int8 file as an int8 kernel, none in float.
+    assert files["harnet5_int8.onnx"]["graph"]["float_convs_at_runtime"] == 0
+    assert files["harnet5_int8.onnx"]["graph"]["int8_convs_at_runtime"] == 26
+    assert onnx_int8_report(out / "harnet5_fp32.onnx")["float_convs_at_runtime"] == 26   # the check can fail
     assert files["harnet5_int8.onnx"]["size_bytes"] < files["harnet5_fp32.onnx"]["size_bytes"] / 3
     assert files["ds-small_int8.tflite"]["agreement"] >= 0.95
     engine = open_engine(out / "ds-small_int8.tflite")
