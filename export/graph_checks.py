@@ -14,6 +14,10 @@ def expected_antialias_taps(model: HARNet) -> list[np.ndarray]:
     return [stage[-1].kernel[0, 0].numpy() for stage in model.feature_extractor]
 
 
+def count_circular_convs(model: HARNet) -> int:
+    return sum(1 for m in model.modules() if getattr(m, "padding_mode", "") == "circular")
+
+
 def resolve_constant(name: str, inits: dict, producers: dict) -> np.ndarray | None:
     """A weight as float: an initializer, maybe behind Identity or DequantizeLinear (int8 graphs)."""
     if name in inits:
@@ -45,7 +49,7 @@ def onnx_graph_report(path: Path, model=None) -> dict:
     ops = Counter(n.op_type for n in graph.node)
     report = {"ops": dict(ops)}
     if isinstance(model, HARNet):
-        n_circular = sum(1 for m in model.modules() if getattr(m, "padding_mode", "") == "circular")
+        n_circular = count_circular_convs(model)
         wraps = ops.get("Concat", 0) + sum(1 for n in graph.node if n.op_type == "Pad" and any(
             a.name == "mode" and a.s == b"wrap" for a in n.attribute))
         inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
@@ -96,6 +100,9 @@ def tflite_graph_report(path: Path, model=None) -> dict:
     report = {"ops": dict(ops)}
     if isinstance(model, HARNet):
         taps = expected_antialias_taps(model)
+        n_circular = count_circular_convs(model)
         report.update(antialias_filters=len(taps), depthwise_convs=ops.get("DEPTHWISE_CONV_2D", 0),
-                      ok=bool(ops.get("DEPTHWISE_CONV_2D", 0) >= len(taps)))
+                      circular_convs=n_circular, wrap_ops=ops.get("CONCATENATION", 0),
+                      ok=bool(ops.get("DEPTHWISE_CONV_2D", 0) >= len(taps)
+                              and ops.get("CONCATENATION", 0) >= n_circular))
     return report

@@ -35,6 +35,8 @@ def test_export_writes_validated_artefacts_with_metadata(tmp_path, harnet5_check
     graph = files["harnet5_fp32.onnx"]["graph"]
     assert graph["ok"] and graph["wrap_ops"] >= graph["circular_convs"] == 21
     assert files["harnet5_int8.onnx"]["graph"]["antialias_found"] == 5
+    tflite_graph = files["harnet5_int8.tflite"]["graph"]
+    assert tflite_graph["ok"] and tflite_graph["wrap_ops"] >= 21 and "SELECT" not in tflite_graph["ops"]
     # onnxruntime runs every convolution of the int8 file as an int8 kernel, none in float.
     assert files["harnet5_int8.onnx"]["graph"]["float_convs_at_runtime"] == 0
     assert files["harnet5_int8.onnx"]["graph"]["int8_convs_at_runtime"] == 26

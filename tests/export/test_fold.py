@@ -21,6 +21,9 @@ def test_folded_harnet_equals_original_on_real_windows(adl_windows):
     # 8 pre-activation bn1 + 4 stage BNs that follow a residual sum become explicit affines;
     # bn2 (x8) and stage 5's BN (conv output with a single user) are folded into convolutions.
     assert sum(isinstance(m, ChannelAffine) for m in graph.modules()) == 12
+    # Converter-friendly spelling: circular padding as explicit slices + concat, convolutions 2-D.
+    assert not any(isinstance(m, torch.nn.Conv1d) for m in graph.modules())
+    assert not any(getattr(m, "padding_mode", "zeros") != "zeros" for m in graph.modules())
 
 
 def test_folded_student_equals_original():
