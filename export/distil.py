@@ -50,9 +50,16 @@ def distil_student(teacher, x, y, x_val, y_val, classes: list[str], config: Trai
 
 
 def distil_cv(windows: WindowSet, classes: list[str], teacher_variant: str, init: str, config: TrainConfig,
-              scheme: str, student_variant: str = "ds-small", log=print) -> list[dict]:
+              scheme: str, student_variant: str = "ds-small", log=print,
+              student_config: TrainConfig | None = None) -> list[dict]:
     """Teacher and student under one subject-wise protocol: per fold the teacher is fine-tuned on
-    the training subjects, then distilled into the student; both predict the held-out subjects."""
+    the training subjects, then distilled into the student; both predict the held-out subjects.
+
+    The student gets its own schedule (default 40 epochs, patience 8): a student from scratch on a
+    small set needs more epochs than a pretrained teacher, and its validation loss rises for the
+    first few epochs while BatchNorm statistics settle. With the teacher's 15 epochs / patience 4 on
+    ADL, early stopping kept the first epoch's student (LOSO macro F1 0.28 against 0.79)."""
+    student_config = student_config or TrainConfig(**{**config.__dict__, "epochs": 40, "patience": 8})
     y = encode_labels(windows, classes)
     student_pred = np.full(len(y), -1)
 
@@ -62,7 +69,8 @@ def distil_cv(windows: WindowSet, classes: list[str], teacher_variant: str, init
         fit(teacher, windows.x[fit_idx], y[fit_idx], len(classes), windows.x[val_idx], y[val_idx], cfg,
             description=f"teacher fold {fold + 1}")
         student = distil_student(teacher, windows.x[fit_idx], y[fit_idx], windows.x[val_idx], y[val_idx],
-                                 classes, cfg, student_variant)
+                                 classes, TrainConfig(**{**student_config.__dict__, "seed": cfg.seed}),
+                                 student_variant)
         student_pred[test_idx] = predict_proba(student, windows.x[test_idx], device=config.device).argmax(1)
         return predict_proba(teacher, windows.x[test_idx], device=config.device).argmax(1)
 

@@ -30,6 +30,8 @@ def register(sub) -> None:
     p.add_argument("--variant", default="harnet10", choices=["harnet5", "harnet10", "harnet30"])
     p.add_argument("--init", default="scratch")
     p.add_argument("--student", default="ds-small", choices=["ds-small", "ds-tiny"])
+    p.add_argument("--student-epochs", type=int, default=40)
+    p.add_argument("--student-patience", type=int, default=8)
     p.add_argument("--cv", default=None)
     p.add_argument("-o", "--out", type=Path, default=Path("runs/distil"))
     p.set_defaults(func=run_distil)
@@ -71,7 +73,10 @@ def run_distil(args) -> int:
     classes = list(windows.stats["classes"])
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                          amp=not args.no_amp, device=args.device, seed=args.seed, max_steps=args.max_steps)
-    results = distil_cv(windows, classes, args.variant, args.init, config, args.cv or windows.stats["cv"], args.student)
+    student_config = TrainConfig(**{**config.__dict__, "epochs": args.student_epochs,
+                                    "patience": args.student_patience})
+    results = distil_cv(windows, classes, args.variant, args.init, config, args.cv or windows.stats["cv"],
+                        args.student, student_config=student_config)
     print(results_table(results))
     print(f"results: {write_results(results, args.out, 'distil_results')}")
     return 0

@@ -57,7 +57,7 @@ def test_init_of_wrong_variant_is_one_line_error(tmp_path, datasets_root):
 def test_distil_reports_teacher_and_student_on_the_same_folds(tmp_path, datasets_root):
     out = tmp_path / "distil"
     result = run_cli("distil", "--data", "adl", "--root", datasets_root, "--variant", "harnet5", "--epochs", "1",
-                     "--max-steps", "2", "--limit-subjects", "3", "-o", out)
+                     "--student-epochs", "1", "--max-steps", "2", "--limit-subjects", "3", "-o", out)
     assert result.returncode == 0, result.stderr[-2000:]
     teacher, student = json.loads((out / "distil_results.json").read_text())
     assert teacher["model"] == "harnet5 teacher" and student["model"] == "ds-small student"
