@@ -12,7 +12,7 @@ def main(path: str) -> int:
     results = json.load(open(path))["results"]
     print("| file | runtime | precision | size MB | p50 ms, 1 thread | p50 ms, 2 threads | macro F1 | kappa | agreement with fp32 |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for r in sorted(results, key=lambda r: (not r["file"].startswith("harnet"), r["file"])):
+    for r in sorted(results, key=lambda r: (not r["file"].startswith("harnet"), r["backend"] != "pytorch", r["file"])):
         lat = r["latency"]
         acc = r["accuracy"]
         print(f"| {r['file']} | {r['backend']} | {r['quantisation']} | {r['size_bytes'] / 1e6:.2f} | "
