@@ -66,9 +66,8 @@ class WrapPadConv(nn.Module):
     def __init__(self, conv: nn.Conv1d):
         super().__init__()
         self.pad = conv.padding[0]
-        self.conv = nn.Conv1d(conv.in_channels, conv.out_channels, conv.kernel_size[0], conv.stride[0],
-                              bias=conv.bias is not None)
-        self.conv.load_state_dict(conv.state_dict())
+        self.conv = copy.deepcopy(conv)      # same weights, groups, stride; only the padding moves out
+        self.conv.padding, self.conv.padding_mode = (0,), "zeros"
 
     def forward(self, x):
         p = self.pad

@@ -13,6 +13,7 @@ from harnet_edge.train.crossval import encode_labels
 from harnet_edge.train.loop import TrainConfig, predict_proba
 
 from . import ExportError
+from .distil import student_schedule
 from .fold import prepare_for_export
 from .graph_checks import onnx_graph_report, tflite_graph_report
 from .metadata import artefact_metadata
@@ -33,7 +34,7 @@ class ExportOptions:
     calibration_windows: int = 200
     validation_fraction: float = 0.3
     thresholds: Thresholds = field(default_factory=Thresholds)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=40, patience=8))
+    train: TrainConfig = field(default_factory=lambda: student_schedule(TrainConfig()))
     extra_metadata: dict = field(default_factory=dict)
     seed: int = 0
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 
 def main(path: str) -> int:
-    results = json.load(open(path))["results"]
+    results = json.loads(Path(path).read_text())["results"]
     print("| file | runtime | precision | size MB | p50 ms, 1 thread | p50 ms, 2 threads | macro F1 | kappa | agreement with fp32 |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in sorted(results, key=lambda r: (not r["file"].startswith("harnet"), r["backend"] != "pytorch", r["file"])):

@@ -18,7 +18,7 @@ def register(sub) -> None:
     p.add_argument("--root", type=Path)
     p.add_argument("--min-agreement-int8", type=float, default=0.95)
     p.add_argument("--min-agreement-fp32", type=float, default=0.99)
-    p.add_argument("--epochs", type=int, default=40, help="student training epochs")
+    p.add_argument("--epochs", type=int, help="student training epochs (default 40)")
     p.add_argument("--max-steps", type=int)
     p.add_argument("--device", default="auto")
     p.add_argument("-o", "--out", type=Path, default=Path("runs/export"))
@@ -30,8 +30,8 @@ def register(sub) -> None:
     p.add_argument("--variant", default="harnet10", choices=["harnet5", "harnet10", "harnet30"])
     p.add_argument("--init", default="scratch")
     p.add_argument("--student", default="ds-small", choices=["ds-small", "ds-tiny"])
-    p.add_argument("--student-epochs", type=int, default=40)
-    p.add_argument("--student-patience", type=int, default=8)
+    p.add_argument("--student-epochs", type=int, help="default 40")
+    p.add_argument("--student-patience", type=int, help="default 8")
     p.add_argument("--cv", default=None)
     p.add_argument("-o", "--out", type=Path, default=Path("runs/distil"))
     p.set_defaults(func=run_distil)
@@ -39,6 +39,7 @@ def register(sub) -> None:
 
 def run_export(args) -> int:
     from export.pipeline import ExportOptions, export_checkpoint
+    from export.distil import student_schedule
     from export.validate import Thresholds
     from harnet_edge.models.checkpoints import read_checkpoint_metadata
     from harnet_edge.train.loop import TrainConfig
@@ -56,15 +57,15 @@ def run_export(args) -> int:
     options = ExportOptions(formats=formats, int8=args.int8, distil=args.distil, student_variant=args.student,
                             thresholds=Thresholds(fp32_min_agreement=args.min_agreement_fp32,
                                                   int8_min_agreement=args.min_agreement_int8),
-                            train=TrainConfig(epochs=args.epochs, patience=8, lr=1e-3, device=args.device,
-                                              max_steps=args.max_steps))
+                            train=student_schedule(TrainConfig(lr=1e-3, device=args.device,
+                                                               max_steps=args.max_steps), args.epochs))
     export_checkpoint(args.checkpoint, windows, args.out, options)
     print(f"artefacts and report: {args.out}/export_report.md")
     return 0
 
 
 def run_distil(args) -> int:
-    from export.distil import distil_cv
+    from export.distil import distil_cv, student_schedule
     from harnet_edge.models.harnet import WINDOW_SECONDS
     from harnet_edge.train.loop import TrainConfig
     from harnet_edge.train.report import results_table, write_results
@@ -73,8 +74,7 @@ def run_distil(args) -> int:
     classes = list(windows.stats["classes"])
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                          amp=not args.no_amp, device=args.device, seed=args.seed, max_steps=args.max_steps)
-    student_config = TrainConfig(**{**config.__dict__, "epochs": args.student_epochs,
-                                    "patience": args.student_patience})
+    student_config = student_schedule(config, args.student_epochs, args.student_patience)
     results = distil_cv(windows, classes, args.variant, args.init, config, args.cv or windows.stats["cv"],
                         args.student, student_config=student_config)
     print(results_table(results))
