@@ -1,4 +1,4 @@
-"""firmware_bridge: everything between a wearable's firmware and the streaming runtime.
+"""harnet_edge.firmware_bridge (folder firmware_bridge/): everything between a wearable's firmware and the streaming runtime.
 
 Protocols turn notification bytes into timestamped samples in g (``reference_profile``,
 ``polar_pmd``); transports carry GATT over a real radio (``bleak_transport``) or the software

@@ -20,8 +20,8 @@ import numpy as np
 
 def main() -> int:
     sys.path.insert(0, ".")
-    from export import ExportError
-    from export.pipeline import ExportOptions, export_checkpoint, split_for_export
+    from harnet_edge.export import ExportError
+    from harnet_edge.export.pipeline import ExportOptions, export_checkpoint, split_for_export
     from harnet_edge.data import load_benchmark
     from harnet_edge.train.finetune import train_final, training_summary
     from harnet_edge.train.loop import TrainConfig

@@ -25,8 +25,8 @@ DEFAULT_DIR = REPO / "harnet_edge" / "default_models"
 
 
 def main() -> int:
-    from export.distil import distil_student
-    from export.pipeline import ExportOptions, export_checkpoint
+    from harnet_edge.export.distil import distil_student
+    from harnet_edge.export.pipeline import ExportOptions, export_checkpoint
     from harnet_edge.data import load_benchmark
     from harnet_edge.data.selfback import CITATION
     from harnet_edge.models.checkpoints import save_checkpoint

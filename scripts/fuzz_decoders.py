@@ -15,7 +15,7 @@ import numpy as np
 
 def main() -> int:
     sys.path.insert(0, ".")
-    from firmware_bridge import polar_pmd, reference_profile as ref
+    from harnet_edge.firmware_bridge import polar_pmd, reference_profile as ref
 
     p = argparse.ArgumentParser()
     p.add_argument("--packets", type=int, default=1_000_000)

@@ -23,8 +23,8 @@ def rss_mb() -> float:
 
 def main() -> int:
     sys.path.insert(0, ".")
-    from firmware_bridge.sources import SimulatedFleet
-    from firmware_bridge.wearable import Faults
+    from harnet_edge.firmware_bridge.sources import SimulatedFleet
+    from harnet_edge.firmware_bridge.wearable import Faults
     from harnet_edge.runtime.defaults import default_model
     from harnet_edge.runtime.engines import open_engine
     from harnet_edge.runtime.pipeline import StreamRuntime

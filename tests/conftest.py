@@ -36,10 +36,10 @@ def student_models(tmp_path_factory):
     import numpy as np
     import torch
 
-    from export.fold import prepare_for_export
-    from export.metadata import artefact_metadata
-    from export.onnx_writer import write_onnx_fp32, write_onnx_int8
-    from export.tflite_writer import write_tflite_fp32, write_tflite_int8
+    from harnet_edge.export.fold import prepare_for_export
+    from harnet_edge.export.metadata import artefact_metadata
+    from harnet_edge.export.onnx_writer import write_onnx_fp32, write_onnx_int8
+    from harnet_edge.export.tflite_writer import write_tflite_fp32, write_tflite_int8
     from harnet_edge.models.student import StudentCNN
 
     torch.manual_seed(0)

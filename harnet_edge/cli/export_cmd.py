@@ -38,16 +38,16 @@ def register(sub) -> None:
 
 
 def run_export(args) -> int:
-    from export.pipeline import ExportOptions, export_checkpoint
-    from export.distil import student_schedule
-    from export.validate import Thresholds
+    from harnet_edge.export.pipeline import ExportOptions, export_checkpoint
+    from harnet_edge.export.distil import student_schedule
+    from harnet_edge.export.validate import Thresholds
     from harnet_edge.models.checkpoints import read_checkpoint_metadata
     from harnet_edge.train.loop import TrainConfig
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     bad = [f for f in formats if f not in ("onnx", "tflite")]
     if bad:
-        from export import ExportError
+        from harnet_edge.export import ExportError
         raise ExportError(f"unknown format(s) {bad}; use onnx and/or tflite")
     window_s = 10
     if args.checkpoint.suffix == ".safetensors":
@@ -65,7 +65,7 @@ def run_export(args) -> int:
 
 
 def run_distil(args) -> int:
-    from export.distil import distil_cv, student_schedule
+    from harnet_edge.export.distil import distil_cv, student_schedule
     from harnet_edge.models.harnet import WINDOW_SECONDS
     from harnet_edge.train.loop import TrainConfig
     from harnet_edge.train.report import results_table, write_results

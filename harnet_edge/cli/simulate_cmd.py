@@ -29,7 +29,7 @@ def register(sub) -> None:
 def load_signal(args):
     import numpy as np
 
-    from firmware_bridge.wearable import generated_motion
+    from harnet_edge.firmware_bridge.wearable import generated_motion
 
     if args.recording is None:
         return generated_motion(args.rate, max(args.duration, 60))
@@ -42,7 +42,7 @@ def load_signal(args):
 
 
 def run(args) -> int:
-    from firmware_bridge.wearable import Faults, SoftwareWearable
+    from harnet_edge.firmware_bridge.wearable import Faults, SoftwareWearable
 
     faults = Faults(args.drop, args.jitter_us, args.disconnect_every)
     signal = load_signal(args)
@@ -50,7 +50,7 @@ def run(args) -> int:
     async def over_controller() -> dict:
         from bumble.transport import open_transport
 
-        from firmware_bridge.bumble_transport import SoftwareRadio
+        from harnet_edge.firmware_bridge.bumble_transport import SoftwareRadio
 
         async with await open_transport(args.transport) as (source, sink):
             radio = SoftwareRadio.over_transport(source, sink)
@@ -61,7 +61,7 @@ def run(args) -> int:
             return {"sent": wearable.sent, "dropped": wearable.dropped, "disconnects": wearable.disconnects}
 
     async def self_check() -> dict:
-        from firmware_bridge.sources import SimulatedFleet
+        from harnet_edge.firmware_bridge.sources import SimulatedFleet
 
         class Tally:
             samples = 0

@@ -54,7 +54,7 @@ def build_sources(args):
 
     sources = [ReplaySource(path, speed=parse_speed(args.speed)) for path in args.replay]
     if args.device or args.simulate:
-        from firmware_bridge.sources import ble_sources
+        from harnet_edge.firmware_bridge.sources import ble_sources
 
         sources += ble_sources(args.device, args.profile, args.simulate, speed=parse_speed(args.speed))
     if not sources:

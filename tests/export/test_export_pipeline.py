@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pytest
 
-from export import ExportError
-from export.graph_checks import onnx_int8_report
-from export.pipeline import ExportOptions, export_checkpoint
-from export.validate import Thresholds
+from harnet_edge.export import ExportError
+from harnet_edge.export.graph_checks import onnx_int8_report
+from harnet_edge.export.pipeline import ExportOptions, export_checkpoint
+from harnet_edge.export.validate import Thresholds
 from harnet_edge.models import HARNet
 from harnet_edge.runtime import open_engine, read_model_info
 from harnet_edge.train.loop import TrainConfig

@@ -2,10 +2,10 @@ import copy
 
 import torch
 
-from export.fold import count_batchnorms, fold_conv_bn, prepare_for_export
-from export.metadata import artefact_metadata
-from export.onnx_writer import write_onnx_fp32
-from export.validate import Thresholds, validate_artefact
+from harnet_edge.export.fold import count_batchnorms, fold_conv_bn, prepare_for_export
+from harnet_edge.export.metadata import artefact_metadata
+from harnet_edge.export.onnx_writer import write_onnx_fp32
+from harnet_edge.export.validate import Thresholds, validate_artefact
 from harnet_edge.models import HARNet
 from harnet_edge.models.student import StudentCNN
 from tests.export.conftest import randomise_batchnorm

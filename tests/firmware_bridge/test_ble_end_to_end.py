@@ -3,12 +3,12 @@ import asyncio
 
 import pytest
 
-from firmware_bridge.bumble_transport import BumbleTransport, SoftwareRadio
-from firmware_bridge.protocols import ReferenceProtocol
-from firmware_bridge.session import DeviceSession
-from firmware_bridge.sources import SimulatedFleet
-from firmware_bridge.transport import TransportError
-from firmware_bridge.wearable import Faults, SoftwareWearable, generated_motion
+from harnet_edge.firmware_bridge.bumble_transport import BumbleTransport, SoftwareRadio
+from harnet_edge.firmware_bridge.protocols import ReferenceProtocol
+from harnet_edge.firmware_bridge.session import DeviceSession
+from harnet_edge.firmware_bridge.sources import SimulatedFleet
+from harnet_edge.firmware_bridge.transport import TransportError
+from harnet_edge.firmware_bridge.wearable import Faults, SoftwareWearable, generated_motion
 from harnet_edge.runtime import open_engine
 from harnet_edge.runtime.pipeline import StreamRuntime
 from harnet_edge.runtime.sources import run_sources

@@ -1,9 +1,9 @@
 """The bleak side cannot meet a radio here; its device filter is plain logic and is tested as such."""
 from types import SimpleNamespace
 
-from firmware_bridge import polar_pmd, reference_profile
-from firmware_bridge.bleak_transport import _matches
-from firmware_bridge.protocols import PolarPmdProtocol, ReferenceProtocol, protocol_for
+from harnet_edge.firmware_bridge import polar_pmd, reference_profile
+from harnet_edge.firmware_bridge.bleak_transport import _matches
+from harnet_edge.firmware_bridge.protocols import PolarPmdProtocol, ReferenceProtocol, protocol_for
 
 
 def device(address, name, uuids=()):

@@ -5,7 +5,7 @@ signed mG values, delta frames of a reference sample plus LSB-first packed signe
 import numpy as np
 import pytest
 
-from firmware_bridge import polar_pmd as pmd
+from harnet_edge.firmware_bridge import polar_pmd as pmd
 
 TS = 599_000_000_000_000_000   # ns since 2000-01-01, about 19 years in
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from firmware_bridge import reference_profile as ref
+from harnet_edge.firmware_bridge import reference_profile as ref
 
 
 def test_byte_layout_matches_the_written_spec():

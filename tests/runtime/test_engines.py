@@ -63,8 +63,12 @@ def test_model_without_metadata_is_refused(tmp_path):
 
 
 def test_runtime_import_leaves_torch_unimported():
-    code = ("import sys, harnet_edge.runtime, harnet_edge.runtime.pipeline, harnet_edge.runtime.sources, "
-            "harnet_edge.cli.stream_cmd; assert 'torch' not in sys.modules, 'torch imported'")
+    code = ("import sys, pkgutil, importlib, harnet_edge.runtime, harnet_edge.firmware_bridge as fb, "
+            "harnet_edge.cli.stream_cmd\n"
+            "for pkg in (harnet_edge.runtime, fb):\n"
+            "    for m in pkgutil.iter_modules(pkg.__path__, pkg.__name__ + '.'): importlib.import_module(m.name)\n"
+            "bad = [m for m in ('torch', 'harnet_edge.export') if m in sys.modules]\n"
+            "assert not bad, f'imported: {bad}'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 

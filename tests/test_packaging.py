@@ -1,0 +1,55 @@
+"""One installed import name: export/ and firmware_bridge/ install as harnet_edge.export / .firmware_bridge."""
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+PACKAGE_DIR = PYPROJECT["tool"]["setuptools"]["package-dir"]
+
+
+def _installed_name(folder: Path) -> str:
+    """The import name a source folder installs as, through the package-dir mapping."""
+    relative = folder.relative_to(REPO).as_posix()
+    for name, root in sorted(PACKAGE_DIR.items(), key=lambda item: -len(item[1])):
+        if relative == root or relative.startswith(root + "/"):
+            return name + relative[len(root):].replace("/", ".")
+    raise AssertionError(f"{relative} is under no package-dir root")
+
+
+def test_every_source_package_is_listed():
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    folders = [p.parent for root in set(PACKAGE_DIR.values()) for p in (REPO / root).rglob("__init__.py")]
+    missing = {_installed_name(f) for f in folders} - listed
+    assert not missing, f"packages missing from pyproject's [tool.setuptools] packages: {sorted(missing)}"
+
+
+def test_bare_export_is_not_importable_outside_the_checkout(tmp_path):
+    """From a neutral folder only harnet_edge resolves; `import export` must fail."""
+    probe = ("import importlib.util as u, harnet_edge.export, harnet_edge.firmware_bridge;"
+             "print(u.find_spec('export'), u.find_spec('firmware_bridge'), harnet_edge.export.__file__)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
+    none_export, none_bridge, export_file = out.stdout.split()
+    assert (none_export, none_bridge) == ("None", "None")
+    assert Path(export_file).parent == REPO / "export"
+    failed = subprocess.run([sys.executable, "-c", "import export"], cwd=tmp_path, capture_output=True, text=True)
+    assert failed.returncode != 0 and "No module named 'export'" in failed.stderr
+
+
+@pytest.mark.slow
+def test_wheel_holds_only_harnet_edge(tmp_path):
+    """`pip install .` would put exactly one top-level package (plus dist-info) into site-packages."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(REPO)],
+                   check=True, capture_output=True, text=True)
+    (wheel,) = tmp_path.glob("harnet_edge-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    top_level = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert top_level == {"harnet_edge"}
+    assert "harnet_edge/export/pipeline.py" in names
+    assert "harnet_edge/firmware_bridge/PROFILE.md" in names
+    assert any(n.endswith("harnet_wearable.ino") for n in names)
+    assert "harnet_edge/default_models/ds-small_int8.onnx" in names
