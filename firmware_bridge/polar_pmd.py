@@ -1,33 +1,35 @@
-"""Polar Measurement Data (PMD) service: accelerometer streaming from Verity Sense, H10, OH1.
+"""Polar Measurement Data (PMD) service: accelerometer frames from Verity Sense, H10, OH1, Polar 360.
 
-Written from Polar's public BLE SDK documentation (polarofficial/polar-ble-sdk: the PMD
-specification in technical_documentation/ and the SDK's documented parser behaviour):
-- control point ...c81 (write, indications): 0x01 get settings, 0x02 start, 0x03 stop, followed by
-  the measurement type (ACC = 0x02) and, for start, settings as [type, count, value u16 LE]
-  (0x00 sample rate Hz, 0x01 resolution bits, 0x02 range g). Responses: 0xF0, op, type, status, ...
+Facts from Polar's public BLE SDK (github.com/polarofficial/polar-ble-sdk: the PMD documentation in
+technical_documentation/, Android ``pmd/PmdDataFrame.kt``, ``pmd/model/AccData.kt``,
+``PmdTimeStampUtils.kt`` and their unit tests; ``AccDataTest.kt`` frames are our test vectors):
 - data ...c82 (notify): byte 0 measurement type, bytes 1-8 sensor time of the LAST sample in the
   frame (u64 ns since 2000-01-01), byte 9 frame type (bit 7 = delta-compressed), then samples.
   Raw frames 0/1/2 hold 1/2/3-byte signed x, y, z in mG. Compressed frames hold one reference
   sample (three int16) then blocks [bit width u8, count u8, count x 3 deltas packed LSB first,
   two's complement]; each sample = previous + delta. Compressed type 0 is scaled by factor x 1000
-  to mG, type 1 by the factor alone.
-- Sample times: with the previous frame's time known, the frame's n samples share the interval
-  (t - t_prev) / n; otherwise 1 / sample rate, counting back from the frame time.
+  to mG, type 1 by the factor alone (the factor comes with the start response).
+- PMD frames carry no sequence number. The SDK spreads a frame's n samples over (t - t_prev) / n;
+  after a lost notification that stretches the frame over the hole. This decoder instead measures
+  the sample interval on loss-free frame pairs, infers lost frames when a frame's time is later
+  than its samples can explain, and then places its samples at the measured interval counting
+  back from the frame time. A frame time not after the last one seen means the device clock
+  restarted (reboot, time set): a new segment.
+Control point commands and settings: ``polar_control``.
 """
 from __future__ import annotations
 
 import logging
-import struct
 from dataclasses import dataclass
 
 import numpy as np
 
+from .polar_control import MEASUREMENT_ACC
+
 SERVICE_UUID = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
 CONTROL_UUID = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
 DATA_UUID = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"
-MEASUREMENT_ACC = 0x02
-OP_GET_SETTINGS, OP_START, OP_STOP = 0x01, 0x02, 0x03
-SETTING_RATE, SETTING_RESOLUTION, SETTING_RANGE = 0x00, 0x01, 0x02
+POLAR_COMPANY_ID = 0x006B      # Bluetooth SIG company identifier of Polar Electro Oy
 HEADER_SIZE = 10
 EPOCH_2000_UNIX_S = 946_684_800
 log = logging.getLogger(__name__)
@@ -35,42 +37,6 @@ log = logging.getLogger(__name__)
 
 class MalformedFrame(ValueError):
     pass
-
-
-def start_acc_command(rate_hz: int = 52, resolution_bits: int = 16, range_g: int = 8) -> bytes:
-    settings = b"".join(struct.pack("<BBH", kind, 1, value) for kind, value in
-                        ((SETTING_RATE, rate_hz), (SETTING_RESOLUTION, resolution_bits), (SETTING_RANGE, range_g)))
-    return bytes([OP_START, MEASUREMENT_ACC]) + settings
-
-
-def stop_acc_command() -> bytes:
-    return bytes([OP_STOP, MEASUREMENT_ACC])
-
-
-def get_acc_settings_command() -> bytes:
-    return bytes([OP_GET_SETTINGS, MEASUREMENT_ACC])
-
-
-def parse_control_response(data: bytes) -> dict:
-    """Control point indication: 0xF0, op code, measurement type, status (0 = success), more, params."""
-    if len(data) < 4 or data[0] != 0xF0:
-        raise MalformedFrame("not a PMD control point response")
-    return {"op": data[1], "measurement": data[2], "status": data[3], "params": bytes(data[5:])}
-
-
-def parse_settings(params: bytes) -> dict[int, list[int]]:
-    """Settings TLVs [type, count, count x u16] (the FACTOR setting, type 0x05, is a float32)."""
-    out, i = {}, 0
-    while i + 2 <= len(params):
-        kind, count = params[i], params[i + 1]
-        width = 4 if kind == 0x05 else 2
-        values = params[i + 2:i + 2 + width * count]
-        if len(values) < width * count:
-            raise MalformedFrame("truncated settings")
-        fmt = "<f" if width == 4 else "<H"
-        out[kind] = [struct.unpack_from(fmt, values, k * width)[0] for k in range(count)]
-        i += 2 + width * count
-    return out
 
 
 def _signed(value: int, bits: int) -> int:
@@ -117,80 +83,142 @@ class AccFrame:
     compressed: bool
     t: np.ndarray         # seconds since 2000-01-01 (sensor clock)
     xyz: np.ndarray       # (n, 3) in g
+    lost_frames: int = 0  # frames inferred missing just before this one
+    new_segment: bool = False   # the device clock restarted before this frame
+
+
+def decode_samples(data: bytes, factor: float = 1.0) -> tuple[int, int, bool, np.ndarray]:
+    """One ACC frame -> (frame time ns, frame type, compressed, (n, 3) samples in mG)."""
+    if len(data) < HEADER_SIZE:
+        raise MalformedFrame(f"{len(data)}-byte frame is shorter than the 10-byte header")
+    if data[0] != MEASUREMENT_ACC:
+        raise MalformedFrame(f"measurement type {data[0]:#04x} is not ACC")
+    timestamp = int.from_bytes(data[1:9], "little")
+    compressed, frame_type = bool(data[9] & 0x80), data[9] & 0x7F
+    payload = data[HEADER_SIZE:]
+    if compressed:
+        if frame_type not in (0, 1):
+            raise MalformedFrame(f"compressed ACC frame type {frame_type} is not supported")
+        # Type 0 carries counts: factor (g per count) x 1000 gives mG; type 1 is in mG x factor.
+        milli_g = _delta_samples(payload, 16) * (factor * 1000.0 if frame_type == 0 else factor)
+    else:
+        if frame_type not in (0, 1, 2):
+            raise MalformedFrame(f"raw ACC frame type {frame_type} is not supported")
+        milli_g = _raw_samples(payload, frame_type + 1).astype(np.float64)
+    if len(milli_g) == 0:
+        raise MalformedFrame("frame holds no samples")
+    return timestamp, frame_type, compressed, milli_g
 
 
 class PolarAccDecoder:
-    """Stateful ACC decoder: remembers the previous frame time to timestamp the samples."""
+    """Stateful ACC decoder for one device: timestamps samples, infers lost frames, sees clock restarts."""
 
     def __init__(self, sample_rate_hz: float = 52, factor: float = 1.0):
         self.sample_rate_hz = sample_rate_hz
         self.factor = factor
-        self.previous_ns = 0
-        self.frames = 0
-        self.malformed = 0
+        self.previous_ns = 0          # last frame time on this link (0: none yet)
+        self.last_seen_ns = 0         # last frame time ever: a restarted clock shows against it
+        self.interval_ns: float | None = None    # measured sample interval (device clock)
+        self.frame_samples: float | None = None  # typical samples per frame
+        self.frames = self.malformed = self.lost_frames = self.clock_resets = 0
+        self._held: AccFrame | None = None       # first frame of a stream, until the interval is measured
+
+    def configure(self, sample_rate_hz: float, factor: float = 1.0) -> None:
+        if sample_rate_hz != self.sample_rate_hz:
+            self.interval_ns = None
+        self.sample_rate_hz, self.factor = sample_rate_hz, factor
 
     def reset_link(self) -> None:
+        """A new connection: frames lost while disconnected are a gap, not a loss to infer."""
         self.previous_ns = 0
 
     def decode(self, data: bytes) -> AccFrame | None:
+        """The frame's samples (with any frame held back before it), or None: malformed (counted),
+        or the first frame of a stream, held until the next one measures the device's sample interval."""
         try:
-            return self._decode(bytes(data))
+            timestamp, frame_type, compressed, milli_g = decode_samples(bytes(data), self.factor)
         except MalformedFrame as exc:
             self.malformed += 1
             if self.malformed <= 10 or self.malformed % 1000 == 0:
                 log.warning("Polar PMD: dropped malformed frame #%d: %s", self.malformed, exc)
             return None
-
-    def _decode(self, data: bytes) -> AccFrame:
-        if len(data) < HEADER_SIZE:
-            raise MalformedFrame(f"{len(data)}-byte frame is shorter than the 10-byte header")
-        if data[0] != MEASUREMENT_ACC:
-            raise MalformedFrame(f"measurement type {data[0]:#04x} is not ACC")
-        timestamp = int.from_bytes(data[1:9], "little")
-        compressed, frame_type = bool(data[9] & 0x80), data[9] & 0x7F
-        payload = data[HEADER_SIZE:]
-        if compressed:
-            if frame_type not in (0, 1):
-                raise MalformedFrame(f"compressed ACC frame type {frame_type} is not supported")
-            raw = _delta_samples(payload, 16)
-            milli_g = raw * (self.factor * 1000.0 if frame_type == 0 else self.factor)
-        else:
-            if frame_type not in (0, 1, 2):
-                raise MalformedFrame(f"raw ACC frame type {frame_type} is not supported")
-            milli_g = _raw_samples(payload, frame_type + 1).astype(np.float64)
-        n = len(milli_g)
-        if n == 0:
-            raise MalformedFrame("frame holds no samples")
-        if self.previous_ns and timestamp > self.previous_ns:
-            step = (timestamp - self.previous_ns) / n
-            first = self.previous_ns + step
-        else:
-            step = 1e9 / self.sample_rate_hz
-            first = timestamp - step * (n - 1)
-        times_ns = first + step * np.arange(n)
-        times_ns[-1] = timestamp
-        self.previous_ns = timestamp
+        new_segment = bool(self.last_seen_ns) and timestamp <= self.last_seen_ns
+        if new_segment:
+            self.clock_resets += 1
+            self.previous_ns = 0
         self.frames += 1
-        return AccFrame(timestamp, frame_type, compressed, times_ns / 1e9, (milli_g / 1000.0).astype(np.float32))
+        if self.interval_ns is None and (self._held is None and not self.previous_ns or new_segment):
+            # Spacing the first frame at the nominal rate would be off by the clock's error: hold it
+            # (its samples in mG) until the next frame measures the interval. A held frame from
+            # before a clock restart leaves now, never merged with the new segment.
+            earlier = self.flush()
+            self._held = AccFrame(timestamp, frame_type, compressed, np.zeros(0), milli_g, 0, new_segment)
+            self.previous_ns = self.last_seen_ns = timestamp
+            return earlier
+        times_ns, lost = self._sample_times(timestamp, len(milli_g))
+        self.previous_ns = self.last_seen_ns = timestamp
+        self.lost_frames += lost
+        frame = AccFrame(timestamp, frame_type, compressed, times_ns / 1e9, (milli_g / 1000.0).astype(np.float32),
+                         lost, new_segment)
+        held = self.flush()
+        if held is None:
+            return frame
+        return AccFrame(timestamp, frame_type, compressed, np.concatenate([held.t, frame.t]),
+                        np.concatenate([held.xyz, frame.xyz]), lost, held.new_segment or new_segment)
+
+    def flush(self) -> AccFrame | None:
+        """The held-back frame, spaced at the measured interval (the nominal one if none was measured)."""
+        held, self._held = self._held, None
+        if held is None:
+            return None
+        step = self.interval_ns or 1e9 / self.sample_rate_hz
+        n = len(held.xyz)
+        held.t = (held.timestamp_ns - step * np.arange(n - 1, -1, -1, dtype=np.float64)) / 1e9
+        held.xyz = (held.xyz / 1000.0).astype(np.float32)
+        return held
+
+    def _sample_times(self, timestamp: int, n: int) -> tuple[np.ndarray, int]:
+        nominal = 1e9 / self.sample_rate_hz
+        interval = self.interval_ns or nominal
+        typical = self.frame_samples or n
+        self.frame_samples = n if self.frame_samples is None else 0.9 * self.frame_samples + 0.1 * n
+        lost, step = 0, interval
+        if self.previous_ns:
+            elapsed = timestamp - self.previous_ns
+            missing = elapsed / interval - n          # samples the frame time says happened unseen
+            if missing > max(0.75, 0.5 * typical):
+                lost = max(1, round(missing / typical))
+            else:
+                step = elapsed / n
+                if abs(step / nominal - 1) < 0.2:     # learn the device's true rate from clean pairs
+                    self.interval_ns = step if self.interval_ns is None else 0.8 * self.interval_ns + 0.2 * step
+        times = timestamp - step * np.arange(n - 1, -1, -1, dtype=np.float64)
+        return times, lost
 
 
-def encode_acc_frame(timestamp_ns: int, milli_g: np.ndarray, compressed: bool = True, delta_bits: int | None = None) -> bytes:
-    """Build an ACC data frame (used by the software Polar wearable and by tests).
+def encode_acc_frame(timestamp_ns: int, samples: np.ndarray, compressed: bool = True, frame_type: int = 1,
+                     delta_bits: int | None = None) -> bytes:
+    """Build an ACC data frame (for the software twins and tests).
 
-    Compressed: frame type 0x81 (type 1, factor 1: values in mG), one block of deltas."""
-    milli_g = np.asarray(milli_g, dtype=np.int64).reshape(-1, 3)
+    ``samples`` are integers in the frame's unit: mG for raw frames and compressed type 1, sensor
+    counts for compressed type 0 (the host scales those by the start response's factor)."""
+    samples = np.asarray(samples, dtype=np.int64).reshape(-1, 3)
     header = bytes([MEASUREMENT_ACC]) + int(timestamp_ns).to_bytes(8, "little")
     if not compressed:
-        return header + bytes([0x01]) + milli_g.astype("<i2").tobytes()
-    reference = milli_g[0].astype("<i2").tobytes()
-    deltas = np.diff(milli_g, axis=0)
+        dtype = {0: "<i1", 1: "<i2"}.get(frame_type)
+        body = samples.astype(dtype).tobytes() if dtype else b"".join(
+            int(v).to_bytes(3, "little", signed=True) for v in samples.reshape(-1))
+        return header + bytes([frame_type]) + body
+    kind = bytes([0x80 | frame_type])
+    reference = samples[0].astype("<i2").tobytes()
+    deltas = np.diff(samples, axis=0)
     if len(deltas) == 0:
-        return header + bytes([0x81]) + reference
+        return header + kind + reference
     width = delta_bits or max(2, int(np.max(np.abs(deltas))).bit_length() + 1)
     twos = (deltas.reshape(-1) & ((1 << width) - 1)).astype(np.int64)
     bits = ((twos[:, None] >> np.arange(width)) & 1).astype(np.uint8).reshape(-1)
     packed = np.packbits(bits, bitorder="little").tobytes()
-    return header + bytes([0x81]) + reference + bytes([width, len(deltas)]) + packed
+    return header + kind + reference + bytes([width, len(deltas)]) + packed
 
 
 def sensor_time_to_unix(seconds_since_2000: float) -> float:

@@ -5,11 +5,13 @@ service UUIDs to recognise it, ``start`` to configure it, ``decode`` for its pac
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import polar_pmd, reference_profile
+from . import polar_control as pmd_control, polar_pmd, reference_profile
+from .transport import TransportError
 
 
 @dataclass
@@ -17,11 +19,13 @@ class Decoded:
     t: np.ndarray
     xyz: np.ndarray
     lost_packets: int = 0
+    new_segment: bool = False     # the device clock restarted (reboot) just before these samples
 
 
 class ReferenceProtocol:
     name = "reference"
     service_uuid = reference_profile.SERVICE_UUID
+    scan_service_uuid = reference_profile.SERVICE_UUID    # advertised: scan may filter on it
     data_uuid = reference_profile.DATA_UUID
 
     def __init__(self):
@@ -39,47 +43,109 @@ class ReferenceProtocol:
 
     def decode(self, data: bytes) -> Decoded | None:
         packet = self.decoder.decode(data)
-        return Decoded(packet.t, packet.xyz, packet.lost_before) if packet else None
+        return Decoded(packet.t, packet.xyz, packet.lost_before, packet.new_segment) if packet else None
+
+    async def stop(self, transport) -> None:
+        await transport.write(reference_profile.CONTROL_UUID, reference_profile.control_stop())
 
     @property
     def counters(self) -> dict:
         d = self.decoder
-        return {"packets": d.packets, "malformed": d.malformed, "lost": d.lost} if d else {}
+        return {"packets": d.packets, "malformed": d.malformed, "lost": d.lost,
+                "clock_resets": d.clock_resets} if d else {}
 
 
 class PolarPmdProtocol:
-    """Polar Verity Sense / H10 / OH1 accelerometer over the PMD service."""
+    """Polar Verity Sense / H10 / OH1 / 360 accelerometer over the PMD service (``polar_pmd``).
+
+    Start as Polar documents it: ask the device which ACC settings it offers, choose (the rate the
+    user named, else the offered rate >= 30 Hz closest to 50 Hz; 8 g; the finest resolution), start,
+    read the status of every answer (a refusal is one line naming the reason), and scale the data
+    by the factor the start response carries."""
     name = "polar"
     service_uuid = polar_pmd.SERVICE_UUID
+    scan_service_uuid = None            # Polar sensors do not advertise PMD: match by name instead
     data_uuid = polar_pmd.DATA_UUID
+    response_timeout_s = 5.0
 
-    def __init__(self, rate_hz: int = 52, range_g: int = 8):
-        self.rate_hz, self.range_g = rate_hz, range_g
-        self.decoder = polar_pmd.PolarAccDecoder(rate_hz)
-        self.responses: list[dict] = []
+    @classmethod
+    def matches(cls, advertisement) -> bool:
+        """Polar's own rule (polar-ble-sdk scanning): name "Polar <model> <id>", or Polar's company id."""
+        name = getattr(advertisement, "local_name", None) or getattr(advertisement, "name", None) or ""
+        manufacturer = getattr(advertisement, "manufacturer_data", None) or {}
+        return name.startswith("Polar ") or polar_pmd.POLAR_COMPANY_ID in manufacturer
+
+    def __init__(self, rate_hz: float | None = None):
+        self.rate_hz = rate_hz
+        self.decoder = polar_pmd.PolarAccDecoder()
+        self.offered: dict[int, list] = {}
+        self.choice: pmd_control.AccChoice | None = None
+        self.responses: list[pmd_control.ControlResponse] = []
+        self._answers: asyncio.Queue | None = None
 
     async def start(self, transport, rate_hz: float | None = None) -> float:
-        rate = int(rate_hz or self.rate_hz)
-        # Responses arrive as indications on the control point; subscribe before writing.
+        device = getattr(transport, "name", "device")
+        if transport.services and polar_pmd.SERVICE_UUID not in transport.services:
+            raise pmd_control.DeviceRefused(f"{device} has no Polar PMD service (not a Polar sensor, or its "
+                                            f"firmware lacks PMD); try --profile auto")
+        self._answers = asyncio.Queue()
+        # Answers arrive as indications on the control point; subscribe before writing.
         await transport.subscribe(polar_pmd.CONTROL_UUID, self._on_control)
-        await transport.write(polar_pmd.CONTROL_UUID, polar_pmd.start_acc_command(rate, 16, self.range_g))
-        self.decoder.sample_rate_hz = rate
+        answer = await self._command(transport, pmd_control.get_acc_settings_command(), "the ACC settings request")
+        self.offered = pmd_control.parse_settings(answer.params)
+        choice = pmd_control.choose_acc_settings(self.offered, rate_hz or self.rate_hz, device)
+        what = f"ACC at {choice.rate_hz} Hz, +-{choice.range_g} g, {choice.resolution_bits} bit"
+        command = pmd_control.start_acc_command(choice.rate_hz, choice.resolution_bits, choice.range_g)
+        answer = await self._command(transport, command, what)
+        if answer.status == pmd_control.ERROR_ALREADY_IN_STATE:     # still streaming for an earlier host
+            await self._command(transport, pmd_control.stop_acc_command(), "stopping the earlier stream")
+            answer = await self._command(transport, command, what)
+        if answer.status:
+            raise pmd_control.DeviceRefused(pmd_control.refusal_message(device, what, answer, self.offered))
+        factor = pmd_control.parse_settings(answer.params).get(pmd_control.SETTING_FACTOR, [1.0])[0]
+        self.choice = choice
+        self.decoder.configure(choice.rate_hz, factor)
         self.decoder.reset_link()
-        return float(rate)
+        return float(choice.rate_hz)
+
+    async def stop(self, transport) -> None:
+        await transport.write(polar_pmd.CONTROL_UUID, pmd_control.stop_acc_command())
+
+    async def _command(self, transport, command: bytes, what: str) -> pmd_control.ControlResponse:
+        """Write a command; its answer (same op code). Errors other than 'already in state' raise."""
+        while not self._answers.empty():
+            self._answers.get_nowait()
+        await transport.write(polar_pmd.CONTROL_UUID, command)
+        try:
+            while True:
+                answer = await asyncio.wait_for(self._answers.get(), self.response_timeout_s)
+                if answer.op == command[0]:
+                    break
+        except asyncio.TimeoutError:
+            raise TransportError(f"{getattr(transport, 'name', 'device')}: no answer to {what} within "
+                                 f"{self.response_timeout_s:.0f} s") from None
+        if answer.status and answer.status != pmd_control.ERROR_ALREADY_IN_STATE:
+            raise pmd_control.DeviceRefused(pmd_control.refusal_message(
+                getattr(transport, "name", "device"), what, answer, self.offered))
+        return answer
 
     def _on_control(self, data: bytes) -> None:
         try:
-            self.responses.append(polar_pmd.parse_control_response(data))
-        except polar_pmd.MalformedFrame:
-            pass
+            answer = pmd_control.ControlResponse.decode(data)
+        except pmd_control.MalformedResponse:
+            return
+        self.responses.append(answer)
+        if self._answers is not None:
+            self._answers.put_nowait(answer)
 
     def decode(self, data: bytes) -> Decoded | None:
         frame = self.decoder.decode(data)
-        return Decoded(frame.t, frame.xyz) if frame else None
+        return Decoded(frame.t, frame.xyz, frame.lost_frames, frame.new_segment) if frame else None
 
     @property
     def counters(self) -> dict:
-        return {"packets": self.decoder.frames, "malformed": self.decoder.malformed, "lost": 0}
+        d = self.decoder
+        return {"packets": d.frames, "malformed": d.malformed, "lost": d.lost_frames, "clock_resets": d.clock_resets}
 
 
 PROTOCOLS = {"reference": ReferenceProtocol, "polar": PolarPmdProtocol}

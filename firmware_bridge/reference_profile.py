@@ -83,6 +83,7 @@ class DecodedPacket:
     t: np.ndarray          # seconds, device clock, unwrapped
     xyz: np.ndarray        # (n, 3) g
     lost_before: int       # packets missing between the previous packet and this one
+    new_segment: bool = False   # the device clock restarted (reboot) before this packet
 
 
 class ReferenceDecoder:
@@ -91,11 +92,13 @@ class ReferenceDecoder:
     def __init__(self, info: StreamInfo):
         self.info = info
         self.last_sequence: int | None = None
+        self.last_sequence_seen: int | None = None    # survives reconnects, to tell a wrap from a reboot
         self.time_wraps = 0
         self.last_time_us: int | None = None
         self.packets = 0
         self.malformed = 0
         self.lost = 0
+        self.clock_resets = 0
 
     def reset_link(self) -> None:
         """After a reconnect the firmware may restart its sequence; do not count that as loss."""
@@ -111,21 +114,40 @@ class ReferenceDecoder:
             return self._bad(f"packet of profile v{version}")
         if count == 0 or len(data) != HEADER.size + 6 * count:
             return self._bad(f"packet says {count} samples but holds {len(data) - HEADER.size} bytes")
+        if self.last_sequence is not None and (sequence - self.last_sequence - 1) & 0xFFFF > 0x8000 and \
+                0 <= self.last_time_us - time_us < 2_000_000:      # an old or duplicated packet: drop it
+            return self._bad(f"out-of-order sequence {sequence} after {self.last_sequence}")
+        new_segment = self.last_time_us is not None and time_us < self.last_time_us and \
+            not self._is_wrap(time_us, sequence, count)
+        if new_segment:          # power-on: time and sequence restart; nothing was lost in between
+            self.clock_resets += 1
+            self.time_wraps = 0
+            self.last_sequence = None
         lost = 0
         if self.last_sequence is not None:
             lost = (sequence - self.last_sequence - 1) & 0xFFFF
-            if lost > 0x8000:       # an old or duplicated packet: drop it
+            if lost > 0x8000:       # sequence jumped back but time did not: not a packet we can place
                 return self._bad(f"out-of-order sequence {sequence} after {self.last_sequence}")
             self.lost += lost
-        self.last_sequence = sequence
-        if self.last_time_us is not None and time_us < self.last_time_us and self.last_time_us - time_us > 1 << 31:
+        self.last_sequence = self.last_sequence_seen = sequence
+        if not new_segment and self.last_time_us is not None and time_us < self.last_time_us:
             self.time_wraps += 1
         self.last_time_us = time_us
         self.packets += 1
         counts = np.frombuffer(data, dtype="<i2", offset=HEADER.size).reshape(count, 3)
         start = (time_us + (self.time_wraps << 32)) / 1e6
         t = start + np.arange(count) / self.info.rate_hz
-        return DecodedPacket(t, counts.astype(np.float32) / self.info.counts_per_g, lost)
+        return DecodedPacket(t, counts.astype(np.float32) / self.info.counts_per_g, lost, new_segment)
+
+    def _is_wrap(self, time_us: int, sequence: int, count: int) -> bool:
+        """Device time went back: a u32 wrap (~71.6 min) if the time it implies passed agrees with the
+        packets counted by the sequence number; otherwise the device restarted its clock (reboot)."""
+        forward_us = (time_us - self.last_time_us) & 0xFFFFFFFF
+        if forward_us >= 1 << 31 or self.last_sequence_seen is None:
+            return False
+        packets = (sequence - self.last_sequence_seen) & 0xFFFF
+        implied_us = packets * count / self.info.rate_hz * 1e6
+        return abs(forward_us - implied_us) <= 2e6 + 0.05 * forward_us
 
     def _bad(self, why: str) -> None:
         self.malformed += 1

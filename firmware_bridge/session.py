@@ -12,6 +12,7 @@ from typing import Callable
 
 from harnet_edge.runtime.samples import SampleBatch
 
+from .polar_control import DeviceRefused
 from .protocols import protocol_for
 from .transport import Transport, TransportError
 
@@ -40,6 +41,9 @@ class DeviceSession:
                 nominal = await self.protocol.start(self.transport, self.rate_hz)
                 runtime.add_device(self.name, nominal)
                 await self.transport.subscribe(self.protocol.data_uuid, self._on_data(runtime))
+            except DeviceRefused as exc:       # asking again cannot help: one line, then stop
+                runtime.status(self.name, str(exc))
+                raise
             except (TransportError, OSError, asyncio.TimeoutError) as exc:
                 failures += 1
                 runtime.status(self.name, f"connect failed ({exc}); retry {failures}")
@@ -63,6 +67,8 @@ class DeviceSession:
             decoded = self.protocol.decode(data)
             if decoded is None:
                 return                      # counted and logged by the decoder
+            if decoded.new_segment:
+                runtime.status(self.name, "device clock restarted (reboot?): new segment", clock_reset=True)
             if decoded.lost_packets:
                 runtime.note_loss(self.name, float(decoded.t[0]), decoded.lost_packets)
             runtime.ingest(SampleBatch(self.name, decoded.t, decoded.xyz))

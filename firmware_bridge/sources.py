@@ -10,27 +10,37 @@ from .session import DeviceSession
 class BleDeviceSource:
     """A named device over bleak. The protocol is chosen by --profile, or from its services."""
 
-    def __init__(self, target: str, profile: str = "auto"):
+    def __init__(self, target: str, profile: str = "auto", rate_hz: float | None = None):
         from .bleak_transport import BleakTransport
 
-        service = PROTOCOLS[profile].service_uuid if profile in PROTOCOLS else None
-        self.target, self.profile = target, profile
+        # Filter the scan on a service only where the device advertises it (Polar sensors do not).
+        service = PROTOCOLS[profile].scan_service_uuid if profile in PROTOCOLS else None
+        self.target, self.profile, self.rate_hz = target, profile, rate_hz
         self.transport = BleakTransport(target, service)
 
     async def run(self, runtime) -> None:
         # With --profile auto the session picks the protocol from the services of its first connection.
         protocol = protocol_for(self.profile) if self.profile != "auto" else None
-        await DeviceSession(self.target, self.transport, protocol).run(runtime)
+        await DeviceSession(self.target, self.transport, protocol, rate_hz=self.rate_hz).run(runtime)
 
 
 class SimulatedFleet:
     """N software wearables and one software central each, on one in-process Bluetooth link."""
 
     def __init__(self, n: int, profile: str = "reference", speed: float = 1.0, rate_hz: float = 50.0,
-                 faults=None, duration_s: float | None = None, signals=None):
+                 faults=None, duration_s: float | None = None, signals=None, polar_model: str = "verity-sense",
+                 host_rate_hz: float | None = None, rate_error: float | None = None):
         self.n, self.profile = n, "reference" if profile == "auto" else profile
         self.speed, self.rate_hz, self.faults, self.duration_s = speed or 50.0, rate_hz, faults, duration_s
         self.signals = signals
+        self.polar_model, self.host_rate_hz, self.rate_error = polar_model, host_rate_hz, rate_error
+
+    def _name(self, i: int) -> str:
+        if self.profile != "polar":
+            return f"HE-Wearable-{i + 1}"
+        from .twins.polar import POLAR_MODELS
+
+        return f"Polar {POLAR_MODELS[self.polar_model].advertised} {0x1A2B3C00 + i:08X}"
 
     def build(self) -> None:
         """Controllers need a running event loop, so the fleet is made inside ``run``."""
@@ -38,12 +48,13 @@ class SimulatedFleet:
         from .wearable import SoftwareWearable, generated_motion
 
         self.radio = SoftwareRadio()
-        self.wearables = [SoftwareWearable(self.radio, f"HE-Wearable-{i + 1}",
+        self.wearables = [SoftwareWearable(self.radio, self._name(i),
                                            self.signals[i] if self.signals else generated_motion(self.rate_hz, 600, seed=i),
-                                           self.rate_hz, self.profile, speed=self.speed, faults=self.faults)
+                                           self.rate_hz, self.profile, speed=self.speed, faults=self.faults,
+                                           polar_model=self.polar_model, rate_error=self.rate_error)
                           for i in range(self.n)]
         self.sessions = [DeviceSession(w.name, BumbleTransport(self.radio.new_device(f"central-{i}"), w.name),
-                                       PROTOCOLS[self.profile](), backoff_s=0.2)
+                                       PROTOCOLS[self.profile](), rate_hz=self.host_rate_hz, backoff_s=0.2)
                          for i, w in enumerate(self.wearables)]
 
     async def run(self, runtime) -> None:
@@ -59,8 +70,9 @@ class SimulatedFleet:
             await asyncio.gather(*centrals, *peripherals, return_exceptions=True)
 
 
-def ble_sources(devices: list[str], profile: str, simulate: int, speed: float = 1.0, duration_s: float | None = None):
-    sources = [BleDeviceSource(d, profile) for d in devices]
+def ble_sources(devices: list[str], profile: str, simulate: int, speed: float = 1.0, duration_s: float | None = None,
+                rate_hz: float | None = None):
+    sources = [BleDeviceSource(d, profile, rate_hz) for d in devices]
     if simulate:
-        sources.append(SimulatedFleet(simulate, profile, speed=speed, duration_s=duration_s))
+        sources.append(SimulatedFleet(simulate, profile, speed=speed, duration_s=duration_s, host_rate_hz=rate_hz))
     return sources

@@ -1,9 +1,10 @@
 """A software wearable: a GATT peripheral on the software Bluetooth stack that streams a recording or
 a generated motion signal as a real device would, for tests and hardware-free demos.
 
-Speaks the reference profile or the Polar PMD service, and can be told to drop packets, jitter its
-timestamps, or drop the connection every so often. Its clock runs whether or not anyone listens,
-so a disconnect leaves a real hole in the data, as on hardware.
+Speaks the reference profile or, as the twin of a Polar model (``twins.polar``), the Polar PMD
+service, and can be told to drop packets, jitter its timestamps, drop the connection or reboot every
+so often. Its clock (``twins.clock``) runs whether or not anyone listens, so a disconnect leaves a
+real hole in the data, as on hardware; a reboot restarts it (device time jumps back).
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import polar_pmd, reference_profile as ref
+from .twins.clock import DeviceClock
+from .twins.mtu import payload_limit
 
 log = logging.getLogger(__name__)
 
@@ -38,23 +41,49 @@ class Faults:
     drop_probability: float = 0.0       # notifications silently not sent (sequence still advances)
     jitter_us: float = 0.0              # timestamp noise
     disconnect_every_s: float = 0.0     # device time between forced disconnects (0 = never)
+    reboot_every_s: float = 0.0         # device time between reboots: link drops, clock restarts
     seed: int = 0
 
 
 class SoftwareWearable:
     def __init__(self, radio, name: str, signal: np.ndarray, rate_hz: float = 30.0, profile: str = "reference",
-                 counts_per_g: int = 4096, speed: float = 1.0, faults: Faults | None = None, loop_signal: bool = True):
-        self.name, self.signal, self.rate_hz, self.profile = name, np.asarray(signal, np.float32), rate_hz, profile
+                 counts_per_g: int = 4096, speed: float = 1.0, faults: Faults | None = None, loop_signal: bool = True,
+                 polar_model: str = "verity-sense", rate_error: float | None = None):
+        self.name, self.signal, self.profile = name, np.asarray(signal, np.float32), profile
+        self.signal_rate_hz = rate_hz      # the signal is played in device time, whatever rate is chosen
         self.counts_per_g, self.speed, self.faults = counts_per_g, speed, faults or Faults()
         self.loop_signal = loop_signal
         self.device = radio.new_device(name)
         self.rng = random.Random(self.faults.seed)
-        self.streaming = False
-        self.sample_index = 0          # device clock, in samples since power-on
+        self.twin = None
+        if profile == "polar":
+            from .twins.polar import POLAR_MODELS, PolarTwin
+
+            self.twin = PolarTwin(POLAR_MODELS[polar_model], **({} if rate_error is None else
+                                                                 {"rate_error": rate_error}))
+            self.clock = self.twin.clock
+        else:
+            self.clock = DeviceClock(rate_hz, rate_error or 0.0)
+        self._streaming = False
         self.sequence = 0
-        self.sent = self.dropped = self.disconnects = 0
+        self.sent = self.dropped = self.disconnects = self.reboots = 0
         self.finished = asyncio.Event()
         self._build_gatt()
+
+    @property
+    def rate_hz(self) -> float:
+        return self.clock.nominal_hz
+
+    @property
+    def streaming(self) -> bool:
+        return self.twin.streaming if self.twin else self._streaming
+
+    @streaming.setter
+    def streaming(self, value: bool) -> None:
+        if self.twin:
+            self.twin.streaming = value
+        else:
+            self._streaming = value
 
     # --- GATT server ---
     def _build_gatt(self) -> None:
@@ -82,10 +111,13 @@ class SoftwareWearable:
             raise ValueError(f"unknown profile {self.profile!r}")
         from bumble.core import UUID, AdvertisingData
 
+        if self.twin:    # Polar sensors advertise their name and company id, not the PMD service
+            advertised = (AdvertisingData.MANUFACTURER_SPECIFIC_DATA,
+                          polar_pmd.POLAR_COMPANY_ID.to_bytes(2, "little") + b"\x00")
+        else:
+            advertised = (AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS, bytes(UUID(service_uuid)))
         self.device.advertising_data = bytes(AdvertisingData([
-            (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()),
-            (AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS, bytes(UUID(service_uuid))),
-        ]))
+            (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()), advertised]))
 
     def _on_reference_control(self, connection, value: bytes) -> None:
         value = bytes(value)
@@ -93,42 +125,35 @@ class SoftwareWearable:
             self.streaming = True
         elif value[:1] == bytes([ref.OP_STOP]):
             self.streaming = False
-        elif value[:1] == bytes([ref.OP_SET_RATE]) and len(value) >= 3:
+        elif value[:1] == bytes([ref.OP_SET_RATE]) and len(value) >= 3:   # firmware keeps its rate
             log.info("%s: rate change requested (%d centi-Hz); the software wearable keeps %g Hz",
                      self.name, int.from_bytes(value[1:3], "little"), self.rate_hz)
 
     def _on_polar_control(self, connection, value: bytes) -> None:
-        value = bytes(value)
-        status = 0
-        if value[:2] == bytes([polar_pmd.OP_START, polar_pmd.MEASUREMENT_ACC]):
-            settings = polar_pmd.parse_settings(value[2:])
-            self.rate_hz = float(settings.get(polar_pmd.SETTING_RATE, [self.rate_hz])[0])
-            self.streaming = True
-        elif value[:2] == bytes([polar_pmd.OP_STOP, polar_pmd.MEASUREMENT_ACC]):
-            self.streaming = False
-        else:
-            status = 1
-        response = bytes([0xF0, value[0] if value else 0, value[1] if len(value) > 1 else 0, status, 0])
+        response = self.twin.on_control(bytes(value))
         asyncio.get_event_loop().create_task(self.device.indicate_subscribers(self.control_char, response))
 
     # --- streaming ---
     def _samples(self, start: int, n: int) -> np.ndarray:
-        idx = np.arange(start, start + n)
+        """Samples ``start`` .. ``start + n`` (counted since the twin started) of the signal."""
+        idx = np.round(np.arange(start, start + n) * self.signal_rate_hz / self.clock.true_hz).astype(np.int64)
         if self.loop_signal:
             idx = idx % len(self.signal)
         return self.signal[np.clip(idx, 0, len(self.signal) - 1)]
 
-    def _packet(self, n: int) -> bytes:
-        xyz = self._samples(self.sample_index, n)
-        first_us = int(self.sample_index * 1e6 / self.rate_hz + self.rng.gauss(0, self.faults.jitter_us))
-        if self.profile == "reference":
-            packet = ref.encode_packet(self.sequence, max(first_us, 0), ref.g_to_counts(xyz, self.counts_per_g))
-        else:
-            last_ns = int((self.sample_index + n - 1) * 1e9 / self.rate_hz) + 700_000_000 * 10**9
-            packet = polar_pmd.encode_acc_frame(last_ns, np.round(xyz * 1000))
+    def _reference_packet(self, limit: int) -> tuple[int, bytes]:
+        n = ref.samples_per_packet(limit)
+        xyz = self._samples(self.clock.elapsed, n)
+        first_us = int(self.clock.time_s() * 1e6 + self.rng.gauss(0, self.faults.jitter_us))
+        packet = ref.encode_packet(self.sequence, max(first_us, 0), ref.g_to_counts(xyz, self.counts_per_g))
         self.sequence = (self.sequence + 1) & 0xFFFF
-        self.sample_index += n
-        return packet
+        self.clock.advance(n)
+        return n, packet
+
+    def _next_packet(self, limit: int) -> tuple[int, bytes]:
+        if self.twin:
+            return self.twin.next_frame(lambda n: self._samples(self.clock.elapsed, n), limit)
+        return self._reference_packet(limit)
 
     async def run(self, duration_s: float | None = None) -> None:
         """Advertise and stream until ``duration_s`` of device time has passed (None: forever)."""
@@ -136,39 +161,44 @@ class SoftwareWearable:
         await self.device.start_advertising(auto_restart=True)
         loop = asyncio.get_running_loop()
         start_wall = loop.time()
-        streaming_since = None       # device sample index when the current stream started
-        total = int(duration_s * self.rate_hz) if duration_s else None
+        streaming_since = None       # clock.elapsed when the current stream started
         try:
-            while total is None or self.sample_index < total:
-                payload = self._payload_bytes()
-                n = ref.samples_per_packet(payload) if self.profile == "reference" else min(36, max(1, (payload - 18) // 3))
-                due = start_wall + (self.sample_index + n) / self.rate_hz / self.speed
-                delay = due - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                connected = bool(self.device.connections)
-                if not (connected and self.streaming):
-                    self.sample_index += n       # the clock runs on; these samples are lost
+            while duration_s is None or self.clock.elapsed < duration_s * self.clock.true_hz:
+                if not self.device.connections:
+                    self.streaming = False   # a sensor stops measuring when its link drops
+                if not (self.device.connections and self.streaming):
+                    await asyncio.sleep(max(0.0, start_wall + self.clock.wall_s(self.speed) - loop.time()))
+                    self.clock.advance(max(1, int(self.clock.true_hz * 0.05)))   # the clock runs on; unseen
                     streaming_since = None
                     continue
-                if streaming_since is None:
-                    streaming_since = self.sample_index
-                packet = self._packet(n)
+                streaming_since = self.clock.elapsed if streaming_since is None else streaming_since
+                n, packet = self._next_packet(payload_limit(self.device))
+                delay = start_wall + self.clock.wall_s(self.speed) - loop.time()
+                if delay > 0:                # the packet leaves when its last sample was taken
+                    await asyncio.sleep(delay)
                 if self.faults.drop_probability and self.rng.random() < self.faults.drop_probability:
                     self.dropped += 1
-                else:
+                elif self.device.connections:
                     await self.device.notify_subscribers(self.data_char, packet)
                     self.sent += 1
-                every = int(self.faults.disconnect_every_s * self.rate_hz)
-                if every and self.sample_index - streaming_since >= every:
+                if self.faults.reboot_every_s and self.clock.samples >= self.faults.reboot_every_s * self.clock.true_hz:
+                    await self.reboot()
+                    continue
+                every = int(self.faults.disconnect_every_s * self.clock.true_hz)
+                if every and self.clock.elapsed - streaming_since >= every:
                     await self.force_disconnect()
         finally:
             self.finished.set()
 
-    def _payload_bytes(self) -> int:
-        for connection in self.device.connections.values():
-            return max(20, connection.att_mtu - 3)
-        return 20
+    async def reboot(self) -> None:
+        """Power cycle: the link drops, the stream stops, the clock and sequence start again."""
+        self.reboots += 1
+        self.sequence = 0
+        if self.twin:
+            self.twin.reboot()
+        else:
+            self.clock.restart()
+        await self.force_disconnect()
 
     async def force_disconnect(self) -> None:
         self.streaming = False

@@ -22,6 +22,9 @@ def register(sub) -> None:
     p.add_argument("--drop", type=float, default=0.0, help="probability of dropping a notification")
     p.add_argument("--jitter-us", type=float, default=0.0, help="timestamp jitter (standard deviation, us)")
     p.add_argument("--disconnect-every", type=float, default=0.0, help="force a disconnect every N s")
+    p.add_argument("--reboot-every", type=float, default=0.0, help="reboot (clock restarts) every N s of device time")
+    p.add_argument("--polar-model", default="verity-sense", choices=["verity-sense", "h10", "oh1", "polar-360"],
+                   help="which Polar sensor the twin plays (--profile polar); it offers that model's rates")
     p.add_argument("--transport", help="bumble transport of a real controller, e.g. usb:0 (default: in-process)")
     p.set_defaults(func=run)
 
@@ -44,7 +47,11 @@ def load_signal(args):
 def run(args) -> int:
     from harnet_edge.firmware_bridge.wearable import Faults, SoftwareWearable
 
-    faults = Faults(args.drop, args.jitter_us, args.disconnect_every)
+    if args.profile == "polar" and args.name == "HE-Wearable-1":   # Polar sensors are found by their name
+        from harnet_edge.firmware_bridge.twins.polar import POLAR_MODELS
+
+        args.name = f"Polar {POLAR_MODELS[args.polar_model].advertised} 1A2B3C4D"
+    faults = Faults(args.drop, args.jitter_us, args.disconnect_every, args.reboot_every)
     signal = load_signal(args)
 
     async def over_controller() -> dict:
@@ -55,7 +62,7 @@ def run(args) -> int:
         async with await open_transport(args.transport) as (source, sink):
             radio = SoftwareRadio.over_transport(source, sink)
             wearable = SoftwareWearable(radio, args.name, signal, args.rate, args.profile, speed=args.speed,
-                                        faults=faults)
+                                        faults=faults, polar_model=args.polar_model)
             print(f"advertising as {args.name} ({args.profile} profile) on {args.transport}")
             await wearable.run(args.duration)
             return {"sent": wearable.sent, "dropped": wearable.dropped, "disconnects": wearable.disconnects}
@@ -74,12 +81,12 @@ def run(args) -> int:
             def ingest(self, batch): Tally.samples += len(batch.t)
 
         fleet = SimulatedFleet(1, args.profile, speed=args.speed, rate_hz=args.rate, faults=faults,
-                               duration_s=args.duration, signals=[signal])
+                               duration_s=args.duration, signals=[signal], polar_model=args.polar_model)
         tally = Tally()
         await fleet.run(tally)
         w, s = fleet.wearables[0], fleet.sessions[0]
         return {"notifications_sent": w.sent, "dropped_by_fault_injection": w.dropped,
-                "forced_disconnects": w.disconnects, "host_connects": s.connects,
+                "forced_disconnects": w.disconnects, "reboots": w.reboots, "host_connects": s.connects,
                 "host_samples": Tally.samples, "decoder": s.protocol.counters}
 
     print(json.dumps(asyncio.run(over_controller() if args.transport else self_check()), indent=2))

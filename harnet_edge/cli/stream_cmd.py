@@ -21,6 +21,8 @@ def register(sub) -> None:
     src.add_argument("--device", action="append", default=[], metavar="NAME|ADDRESS",
                      help="a BLE wearable (repeat for several); see harnet-edge devices")
     src.add_argument("--profile", default="auto", help="BLE protocol: auto, reference, polar")
+    src.add_argument("--rate", type=float, metavar="HZ",
+                     help="ask the device for this sample rate (default: Polar picks its rate >= 30 Hz closest to 50)")
     src.add_argument("--replay", action="append", default=[], type=Path, metavar="FILE.csv",
                      help="a recording (time,x,y,z) to play back (repeat for several)")
     src.add_argument("--speed", default="1x", help="replay speed, e.g. 1x, 10x, max")
@@ -56,7 +58,8 @@ def build_sources(args):
     if args.device or args.simulate:
         from harnet_edge.firmware_bridge.sources import ble_sources
 
-        sources += ble_sources(args.device, args.profile, args.simulate, speed=parse_speed(args.speed))
+        sources += ble_sources(args.device, args.profile, args.simulate, speed=parse_speed(args.speed),
+                               rate_hz=args.rate)
     if not sources:
         from ..errors import HarnetEdgeError
         raise HarnetEdgeError("no source: give --device, --replay or --simulate N")

@@ -34,6 +34,8 @@ class DevicePipeline:
         self.samples_overwritten = 0
         self.gaps: list[tuple[float, float]] = []
         self.losses: list[tuple[float, int]] = []   # (device time, packets lost just before it)
+        self.breaks: list[tuple[int, bool]] = []    # (raw sample index, device clock restarted) to cut at
+        self.clock_resets = 0
 
     def ingest(self, batch: SampleBatch) -> None:
         self.raw.extend(batch.t, batch.xyz, batch.arrival)
@@ -43,15 +45,33 @@ class DevicePipeline:
         """Samples waiting for ``process``; a source that can wait (a file) keeps this below capacity."""
         return self.raw.total - self.read_index
 
-    def mark_gap(self) -> None:
-        """The source knows of a hole (disconnect, dropped packets): never stitch across it."""
-        self.windower.gap()
-        self.resampler.restart()
+    def mark_gap(self, clock_restarted: bool = False) -> None:
+        """The source knows of a hole before the next sample it ingests (disconnect, dropped packets,
+        or a device clock that restarted): never stitch across it. Applied in stream order, so
+        samples that arrived before the mark are still processed as they were."""
+        self.breaks.append((self.raw.total, clock_restarted))
+        self.clock_resets += clock_restarted
 
     def process(self) -> list[Window]:
+        windows = []
+        while self.breaks and self.breaks[0][0] <= self.raw.total:
+            at, clock_restarted = self.breaks.pop(0)
+            windows += self._process_until(at)
+            self.windower.gap()
+            if clock_restarted:          # a new segment: device time starts again, maybe earlier
+                self.resampler.new_segment()
+                self.last_grid_t = None
+                self.losses.clear()
+            else:
+                self.resampler.restart()
+        return windows + self._process_until(self.raw.total)
+
+    def _process_until(self, stop: int) -> list[Window]:
         t, x, arrival, end = self.raw.since(self.read_index)
-        self.samples_overwritten += (end - self.read_index) - len(t)
-        self.read_index = end
+        keep = max(0, len(t) - (end - stop))          # samples before ``stop`` only
+        t, x, arrival, end = t[:keep], x[:keep], arrival[:keep], min(end, stop)
+        self.samples_overwritten += max(0, (end - self.read_index) - len(t))
+        self.read_index = max(self.read_index, end)
         if len(t) == 0:
             return []
         out = self.resampler.push(t, x, float(arrival[-1]))
@@ -112,9 +132,10 @@ class StreamRuntime:
         pipeline = self.devices.get(device) or self.add_device(device)
         pipeline.losses.append((device_time, packets))
 
-    def status(self, device: str, text: str, gap: bool = False, reconnect: bool = False) -> None:
-        if gap and device in self.devices:
-            self.devices[device].mark_gap()
+    def status(self, device: str, text: str, gap: bool = False, reconnect: bool = False,
+               clock_reset: bool = False) -> None:
+        if (gap or clock_reset) and device in self.devices:
+            self.devices[device].mark_gap(clock_restarted=clock_reset)
         if reconnect:
             self.reconnects[device] += 1
         for sink in self.sinks:
@@ -168,5 +189,6 @@ class StreamRuntime:
                                for q in ("p50", "p90", "p99")},
                 "gaps": len(gaps), "gap_seconds": round(sum(b - a for a, b in gaps), 2),
                 "partial_window_samples_dropped": sum(p.windower.dropped_partial for p in self.devices.values()),
-                "reconnects": sum(self.reconnects.values()), **dropped,
+                "reconnects": sum(self.reconnects.values()),
+                "clock_resets": sum(p.clock_resets for p in self.devices.values()), **dropped,
                 "wall_seconds": round(time.monotonic() - self.started, 2)}

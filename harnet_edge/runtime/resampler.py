@@ -54,6 +54,11 @@ class Resampler30Hz:
         self.prev_point: tuple[float, np.ndarray, float] | None = None   # last filtered (t, x, arrival)
         self.next_grid: float | None = None
 
+    def new_segment(self) -> None:
+        """The device clock restarted (reboot): what follows may be stamped earlier than what came before."""
+        self.restart()
+        self.last_t = -np.inf
+
     @property
     def max_gap_s(self) -> float:
         if self.fixed_gap is not None:

@@ -5,9 +5,14 @@ signed mG values, delta frames of a reference sample plus LSB-first packed signe
 import numpy as np
 import pytest
 
-from harnet_edge.firmware_bridge import polar_pmd as pmd
+from harnet_edge.firmware_bridge import polar_control as ctl, polar_pmd as pmd
 
 TS = 599_000_000_000_000_000   # ns since 2000-01-01, about 19 years in
+
+
+def decode_one(decoder, data):
+    assert decoder.decode(data) is None        # a stream's first frame waits for the second
+    return decoder.flush()
 
 
 def header(frame_type: int, ts: int = TS) -> bytes:
@@ -16,20 +21,20 @@ def header(frame_type: int, ts: int = TS) -> bytes:
 
 def test_start_command_bytes():
     # op 0x02 start, type 0x02 ACC, [0x00 rate, 1, 52], [0x01 resolution, 1, 16], [0x02 range, 1, 8]
-    assert pmd.start_acc_command(52, 16, 8).hex() == "0202" "00013400" "01011000" "02010800"
+    assert ctl.start_acc_command(52, 16, 8).hex() == "0202" "00013400" "01011000" "02010800"
 
 
 def test_raw_type1_frame_in_millig():
     payload = bytes.fromhex("e803" "0cfe" "0000" "ffff" "0100" "1027")   # (1000,-500,0), (-1,1,10000)
-    frame = pmd.PolarAccDecoder(52).decode(header(0x01) + payload)
+    frame = decode_one(pmd.PolarAccDecoder(52), header(0x01) + payload)
     assert np.allclose(frame.xyz, [[1.0, -0.5, 0.0], [-0.001, 0.001, 10.0]])
     assert frame.t[-1] == pytest.approx(TS / 1e9) and frame.t[1] - frame.t[0] == pytest.approx(1 / 52, abs=1e-6)
 
 
 def test_raw_type0_and_type2_frames():
-    frame0 = pmd.PolarAccDecoder().decode(header(0x00) + bytes([0x7F, 0x80, 0x01]))
+    frame0 = decode_one(pmd.PolarAccDecoder(), header(0x00) + bytes([0x7F, 0x80, 0x01]))
     assert np.allclose(frame0.xyz, [[0.127, -0.128, 0.001]])
-    frame2 = pmd.PolarAccDecoder().decode(header(0x02) + bytes.fromhex("ffffff" "000080" "102700"))
+    frame2 = decode_one(pmd.PolarAccDecoder(), header(0x02) + bytes.fromhex("ffffff" "000080" "102700"))
     assert np.allclose(frame2.xyz, [[-0.001, -8388.608, 10.0]])
 
 
@@ -37,28 +42,29 @@ def test_delta_compressed_frame_hand_packed():
     # reference (1000, -500, 0); block: 4-bit deltas, 2 samples: (+1,-1,+2), (-3,0,+7)
     # nibbles LSB first: 0x1|0xF<<4 = F1, 0x2|0xD<<4 = D2, 0x0|0x7<<4 = 70
     payload = bytes.fromhex("e803" "0cfe" "0000" "04" "02" "f1d270")
-    frame = pmd.PolarAccDecoder(52).decode(header(0x81) + payload)
+    frame = decode_one(pmd.PolarAccDecoder(52), header(0x81) + payload)
     assert frame.compressed and frame.frame_type == 1
     assert np.allclose(frame.xyz * 1000, [[1000, -500, 0], [1001, -501, 2], [998, -501, 9]])
 
 
 def test_compressed_type0_is_scaled_by_factor_times_1000():
     payload = bytes.fromhex("0100" "feff" "0000")
-    frame = pmd.PolarAccDecoder(52, factor=0.5).decode(header(0x80) + payload)
+    frame = decode_one(pmd.PolarAccDecoder(52, factor=0.5), header(0x80) + payload)
     assert np.allclose(frame.xyz, [[0.5, -1.0, 0.0]])
 
 
 def test_timestamps_follow_the_previous_frame():
-    dec = pmd.PolarAccDecoder(52)
-    dec.decode(header(0x01, TS) + bytes(6 * 2))
-    frame = dec.decode(header(0x01, TS + 40_000_000) + bytes(6 * 4))   # 4 samples in 40 ms
-    assert np.allclose(np.diff(frame.t), 0.01) and frame.t[0] == pytest.approx(TS / 1e9 + 0.01)
+    dec = pmd.PolarAccDecoder(100)
+    assert dec.decode(header(0x01, TS) + bytes(6 * 4)) is None
+    frame = dec.decode(header(0x01, TS + 40_400_000) + bytes(6 * 4))   # 4 samples in 40.4 ms: a slow clock
+    assert len(frame.t) == 8 and frame.lost_frames == 0               # the held first frame comes along
+    assert np.allclose(np.diff(frame.t), 0.0101, atol=1e-6) and frame.t[-4] == pytest.approx(TS / 1e9 + 0.0101)
 
 
 def test_encoder_round_trip_with_large_deltas():
     rng = np.random.default_rng(0)
     mg = np.cumsum(rng.integers(-300, 300, (36, 3)), axis=0)
-    frame = pmd.PolarAccDecoder().decode(pmd.encode_acc_frame(TS, mg))
+    frame = decode_one(pmd.PolarAccDecoder(), pmd.encode_acc_frame(TS, mg))
     assert np.allclose(frame.xyz * 1000, mg)
 
 
@@ -72,6 +78,55 @@ def test_malformed_frames_are_counted(data):
 
 
 def test_control_response_and_settings():
-    resp = pmd.parse_control_response(bytes.fromhex("f00202000000013400"))
-    assert resp["status"] == 0 and resp["op"] == 2
-    assert pmd.parse_settings(bytes.fromhex("000234006800" "01011000")) == {0: [52, 104], 1: [16]}
+    resp = ctl.ControlResponse.decode(bytes.fromhex("f00202000005010000803f"))
+    assert resp.status == 0 and resp.op == 2
+    assert ctl.parse_settings(resp.params) == {ctl.SETTING_FACTOR: [1.0]}
+    assert ctl.parse_settings(bytes.fromhex("000234006800" "01011000")) == {0: [52, 104], 1: [16]}
+    with pytest.raises(ctl.MalformedResponse):
+        ctl.parse_settings(bytes.fromhex("00023400"))
+
+
+def frames(true_hz: float, n_frames: int, per_frame: int = 36, start_ns: int = TS):
+    """Consecutive raw frames from a device whose clock runs at ``true_hz``; the true sample times."""
+    out, times = [], []
+    for k in range(n_frames):
+        idx = np.arange(k * per_frame, (k + 1) * per_frame)
+        t_ns = start_ns + idx * 1e9 / true_hz
+        out.append(pmd.encode_acc_frame(int(round(t_ns[-1])), np.tile(idx[:, None], 3), compressed=False))
+        times.append(t_ns / 1e9)
+    return out, times
+
+
+def test_lost_frames_are_counted_and_never_stretched_over():
+    """20 % of frames from a clock 1.5 % fast never arrive: each is counted, and every frame's samples
+    keep the device's spacing (the SDK's (t - t_prev) / n rule would double it after a hole)."""
+    true_hz = 52 * 1.015
+    sent, truth = frames(true_hz, 400)
+    rng = np.random.default_rng(3)
+    keep = rng.random(len(sent)) >= 0.2
+    keep[:2] = keep[-1] = True
+    dec = pmd.PolarAccDecoder(52)
+    lost, held = 0, []
+    for frame, times, kept in zip(sent, truth, keep):
+        if not kept:
+            continue
+        got = dec.decode(frame)
+        held.append(times)
+        if got is None:
+            continue
+        times, held = np.concatenate(held), []
+        lost += got.lost_frames
+        assert np.abs(np.diff(got.t) * true_hz - 1).max() < 0.01
+        assert np.abs(got.t - times).max() < 0.002
+    assert lost == dec.lost_frames == int((~keep).sum()) > 50
+
+
+def test_a_clock_that_restarts_starts_a_new_segment():
+    dec = pmd.PolarAccDecoder(52)
+    before, _ = frames(52, 3)
+    after, _ = frames(52, 2, start_ns=10**9)         # rebooted: device time back near 2000-01-01
+    decoded = [dec.decode(f) for f in before + after]
+    assert decoded[0] is None and [f.new_segment for f in decoded[1:]] == [False, False, True, False]
+    assert dec.clock_resets == 1 and dec.lost_frames == 0
+    assert np.allclose(np.diff(decoded[3].t), 1 / 52)     # no stretch across the restart either
+    assert decoded[3].t[0] < decoded[2].t[-1]
