@@ -20,7 +20,7 @@ Control point commands and settings: ``polar_control``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -83,8 +83,9 @@ class AccFrame:
     compressed: bool
     t: np.ndarray         # seconds since 2000-01-01 (sensor clock)
     xyz: np.ndarray       # (n, 3) in g
-    lost_frames: int = 0  # frames inferred missing just before this one
+    lost_frames: int = 0  # frames inferred missing before these samples
     new_segment: bool = False   # the device clock restarted before this frame
+    losses: list = field(default_factory=list)   # (hole start s, hole end s, frames lost) per hole
 
 
 def decode_samples(data: bytes, factor: float = 1.0) -> tuple[int, int, bool, np.ndarray]:
@@ -121,7 +122,7 @@ class PolarAccDecoder:
         self.interval_ns: float | None = None    # measured sample interval (device clock)
         self.frame_samples: float | None = None  # typical samples per frame
         self.frames = self.malformed = self.lost_frames = self.clock_resets = 0
-        self._held: AccFrame | None = None       # first frame of a stream, until the interval is measured
+        self._held: list[AccFrame] = []          # frames (samples in mG) waiting for a measured interval
 
     def configure(self, sample_rate_hz: float, factor: float = 1.0) -> None:
         if sample_rate_hz != self.sample_rate_hz:
@@ -133,8 +134,8 @@ class PolarAccDecoder:
         self.previous_ns = 0
 
     def decode(self, data: bytes) -> AccFrame | None:
-        """The frame's samples (with any frame held back before it), or None: malformed (counted),
-        or the first frame of a stream, held until the next one measures the device's sample interval."""
+        """The samples of this frame (and of frames held back before it), or None: malformed (counted),
+        or held while the device's sample interval is still unmeasured."""
         try:
             timestamp, frame_type, compressed, milli_g = decode_samples(bytes(data), self.factor)
         except MalformedFrame as exc:
@@ -146,54 +147,52 @@ class PolarAccDecoder:
         if new_segment:
             self.clock_resets += 1
             self.previous_ns = 0
-        self.frames += 1
-        if self.interval_ns is None and (self._held is None and not self.previous_ns or new_segment):
-            # Spacing the first frame at the nominal rate would be off by the clock's error: hold it
-            # (its samples in mG) until the next frame measures the interval. A held frame from
-            # before a clock restart leaves now, never merged with the new segment.
-            earlier = self.flush()
-            self._held = AccFrame(timestamp, frame_type, compressed, np.zeros(0), milli_g, 0, new_segment)
-            self.previous_ns = self.last_seen_ns = timestamp
-            return earlier
-        times_ns, lost = self._sample_times(timestamp, len(milli_g))
+        previous = self.previous_ns
+        lost = self._infer_loss(timestamp, len(milli_g))
         self.previous_ns = self.last_seen_ns = timestamp
+        self.frames += 1
         self.lost_frames += lost
-        frame = AccFrame(timestamp, frame_type, compressed, times_ns / 1e9, (milli_g / 1000.0).astype(np.float32),
-                         lost, new_segment)
-        held = self.flush()
-        if held is None:
-            return frame
-        return AccFrame(timestamp, frame_type, compressed, np.concatenate([held.t, frame.t]),
-                        np.concatenate([held.xyz, frame.xyz]), lost, held.new_segment or new_segment)
+        frame = AccFrame(timestamp, frame_type, compressed, np.zeros(0), milli_g, lost, new_segment,
+                         [(previous / 1e9, timestamp / 1e9, lost)] if lost else [])
+        earlier = self.flush() if new_segment else None      # never merge across a clock restart
+        self._held.append(frame)
+        # Spacing samples at the nominal rate would be off by the device clock's error: frames wait
+        # (a few at most) until a loss-free pair of frames has measured the interval.
+        if earlier is not None or (self.interval_ns is None and len(self._held) < 8):
+            return earlier
+        return self.flush()
 
     def flush(self) -> AccFrame | None:
-        """The held-back frame, spaced at the measured interval (the nominal one if none was measured)."""
-        held, self._held = self._held, None
-        if held is None:
+        """The held frames as one, each spaced at the measured interval (nominal if none was measured)
+        counting back from its own frame time."""
+        held, self._held = self._held, []
+        if not held:
             return None
         step = self.interval_ns or 1e9 / self.sample_rate_hz
-        n = len(held.xyz)
-        held.t = (held.timestamp_ns - step * np.arange(n - 1, -1, -1, dtype=np.float64)) / 1e9
-        held.xyz = (held.xyz / 1000.0).astype(np.float32)
-        return held
+        t = [(f.timestamp_ns - step * np.arange(len(f.xyz) - 1, -1, -1, dtype=np.float64)) / 1e9 for f in held]
+        last = held[-1]
+        return AccFrame(last.timestamp_ns, last.frame_type, last.compressed, np.concatenate(t),
+                        (np.concatenate([f.xyz for f in held]) / 1000.0).astype(np.float32),
+                        sum(f.lost_frames for f in held), held[0].new_segment,
+                        [hole for f in held for hole in f.losses])
 
-    def _sample_times(self, timestamp: int, n: int) -> tuple[np.ndarray, int]:
+    def _infer_loss(self, timestamp: int, n: int) -> int:
+        """Frames lost since the previous frame on this link, judged by its time; a loss-free pair
+        teaches the device's true sample interval."""
         nominal = 1e9 / self.sample_rate_hz
         interval = self.interval_ns or nominal
         typical = self.frame_samples or n
         self.frame_samples = n if self.frame_samples is None else 0.9 * self.frame_samples + 0.1 * n
-        lost, step = 0, interval
-        if self.previous_ns:
-            elapsed = timestamp - self.previous_ns
-            missing = elapsed / interval - n          # samples the frame time says happened unseen
-            if missing > max(0.75, 0.5 * typical):
-                lost = max(1, round(missing / typical))
-            else:
-                step = elapsed / n
-                if abs(step / nominal - 1) < 0.2:     # learn the device's true rate from clean pairs
-                    self.interval_ns = step if self.interval_ns is None else 0.8 * self.interval_ns + 0.2 * step
-        times = timestamp - step * np.arange(n - 1, -1, -1, dtype=np.float64)
-        return times, lost
+        if not self.previous_ns:
+            return 0
+        elapsed = timestamp - self.previous_ns
+        missing = elapsed / interval - n          # samples the frame time says happened unseen
+        if missing > max(0.75, 0.5 * typical):
+            return max(1, round(missing / typical))
+        step = elapsed / n
+        if abs(step / nominal - 1) < 0.2:
+            self.interval_ns = step if self.interval_ns is None else 0.8 * self.interval_ns + 0.2 * step
+        return 0
 
 
 def encode_acc_frame(timestamp_ns: int, samples: np.ndarray, compressed: bool = True, frame_type: int = 1,

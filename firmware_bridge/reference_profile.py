@@ -117,8 +117,13 @@ class ReferenceDecoder:
         if self.last_sequence is not None and (sequence - self.last_sequence - 1) & 0xFFFF > 0x8000 and \
                 0 <= self.last_time_us - time_us < 2_000_000:      # an old or duplicated packet: drop it
             return self._bad(f"out-of-order sequence {sequence} after {self.last_sequence}")
-        new_segment = self.last_time_us is not None and time_us < self.last_time_us and \
+        went_back = self.last_time_us is not None and time_us < self.last_time_us and \
             not self._is_wrap(time_us, sequence, count)
+        # On a new link the sequence continues where it was (+1 per packet made); a smaller one
+        # means the firmware started again.
+        restarted = self.last_sequence is None and self.last_sequence_seen is not None and \
+            (sequence - self.last_sequence_seen) & 0xFFFF > 0x8000
+        new_segment = went_back or restarted
         if new_segment:          # power-on: time and sequence restart; nothing was lost in between
             self.clock_resets += 1
             self.time_wraps = 0

@@ -39,7 +39,7 @@ class DeviceSession:
                 if self.protocol is None:      # chosen once, from what the device offers
                     self.protocol = protocol_for("auto", self.transport.services)
                 nominal = await self.protocol.start(self.transport, self.rate_hz)
-                runtime.add_device(self.name, nominal)
+                runtime.add_device(self.name, nominal, max_gap_s=getattr(self.protocol, "max_gap_s", None))
                 await self.transport.subscribe(self.protocol.data_uuid, self._on_data(runtime))
             except DeviceRefused as exc:       # asking again cannot help: one line, then stop
                 runtime.status(self.name, str(exc))
@@ -69,7 +69,10 @@ class DeviceSession:
                 return                      # counted and logged by the decoder
             if decoded.new_segment:
                 runtime.status(self.name, "device clock restarted (reboot?): new segment", clock_reset=True)
-            if decoded.lost_packets:
+            if decoded.losses:
+                for hole_start, hole_end, packets in decoded.losses:
+                    runtime.note_loss(self.name, hole_end, packets, hole_start)
+            elif decoded.lost_packets:
                 runtime.note_loss(self.name, float(decoded.t[0]), decoded.lost_packets)
             runtime.ingest(SampleBatch(self.name, decoded.t, decoded.xyz))
             runtime.notify()

@@ -61,13 +61,21 @@ class SimulatedFleet:
         self.build()
         peripherals = [asyncio.create_task(w.run(self.duration_s)) for w in self.wearables]
         centrals = [asyncio.create_task(s.run(runtime)) for s in self.sessions]
+        failed = []
         try:
-            await asyncio.gather(*peripherals)
-            await asyncio.sleep(0.2)       # let the last notifications arrive
+            running = set(peripherals)
+            while running and not failed:      # until the wearables finish, or a host session gives up
+                done, _ = await asyncio.wait(running | set(centrals), return_when=asyncio.FIRST_COMPLETED)
+                failed = [t for t in done if t in centrals and not t.cancelled() and t.exception()]
+                running -= done
+            if not failed:
+                await asyncio.sleep(0.2)       # let the last notifications arrive
         finally:
             for task in centrals + peripherals:
                 task.cancel()
             await asyncio.gather(*centrals, *peripherals, return_exceptions=True)
+        if failed:
+            raise failed[0].exception()
 
 
 def ble_sources(devices: list[str], profile: str, simulate: int, speed: float = 1.0, duration_s: float | None = None,

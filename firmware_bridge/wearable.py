@@ -41,7 +41,7 @@ class Faults:
     drop_probability: float = 0.0       # notifications silently not sent (sequence still advances)
     jitter_us: float = 0.0              # timestamp noise
     disconnect_every_s: float = 0.0     # device time between forced disconnects (0 = never)
-    reboot_every_s: float = 0.0         # device time between reboots: link drops, clock restarts
+    reboot_every_s: float = 0.0         # reboot after this much streaming (device time): link drops, clock restarts
     seed: int = 0
 
 
@@ -63,10 +63,14 @@ class SoftwareWearable:
                                                                  {"rate_error": rate_error}))
             self.clock = self.twin.clock
         else:
-            self.clock = DeviceClock(rate_hz, rate_error or 0.0)
+            # Switched on well before the host connects (20 min of uptime), as wearables are: a reboot
+            # then sends device time far back, not just to where it happened to be.
+            self.clock = DeviceClock(rate_hz, rate_error or 0.0, time_at_power_on_s=1200.0)
         self._streaming = False
         self.sequence = 0
         self.sent = self.dropped = self.disconnects = self.reboots = 0
+        self.dropped_before_last_sent = 0   # drops a host can infer: a later packet reached it
+        self.dropped_times: list[float] = []   # device time of each dropped packet's first sample
         self.finished = asyncio.Event()
         self._build_gatt()
 
@@ -178,14 +182,17 @@ class SoftwareWearable:
                     await asyncio.sleep(delay)
                 if self.faults.drop_probability and self.rng.random() < self.faults.drop_probability:
                     self.dropped += 1
+                    self.dropped_times.append(self.clock.time_s(self.clock.samples - n))
                 elif self.device.connections:
                     await self.device.notify_subscribers(self.data_char, packet)
                     self.sent += 1
-                if self.faults.reboot_every_s and self.clock.samples >= self.faults.reboot_every_s * self.clock.true_hz:
+                    self.dropped_before_last_sent = self.dropped
+                streamed = self.clock.elapsed - streaming_since
+                if self.faults.reboot_every_s and streamed >= self.faults.reboot_every_s * self.clock.true_hz:
                     await self.reboot()
                     continue
                 every = int(self.faults.disconnect_every_s * self.clock.true_hz)
-                if every and self.clock.elapsed - streaming_since >= every:
+                if every and streamed >= every:
                     await self.force_disconnect()
         finally:
             self.finished.set()

@@ -74,8 +74,8 @@ def run(args) -> int:
             samples = 0
             statuses: list[str] = []
 
-            def add_device(self, *a): pass
-            def note_loss(self, *a): pass
+            def add_device(self, *a, **k): pass
+            def note_loss(self, *a, **k): pass
             def notify(self): pass
             def status(self, device, text, **k): self.statuses.append(text)
             def ingest(self, batch): Tally.samples += len(batch.t)

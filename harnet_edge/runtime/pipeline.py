@@ -20,7 +20,7 @@ UNCLASSIFIABLE = {"units_look_like_m/s^2", "gravity_missing", "out_of_range"}
 
 class DevicePipeline:
     def __init__(self, device: str, window_samples: int = 300, hop_samples: int | None = None,
-                 nominal_rate_hz: float | None = None, raw_seconds: float = 4.0):
+                 nominal_rate_hz: float | None = None, raw_seconds: float = 4.0, max_gap_s: float | None = None):
         from .windower import Windower
 
         self.device = device
@@ -28,14 +28,15 @@ class DevicePipeline:
         # bursts land in O(1) from the radio callback, and 1000 devices stay within ~25 MB.
         self.raw = RingBuffer(int(raw_seconds * 200))
         self.read_index = 0
-        self.resampler = Resampler30Hz(nominal_rate_hz)
+        self.resampler = Resampler30Hz(nominal_rate_hz, max_gap_s)
         self.windower = Windower(device, window_samples, hop_samples)
         self.last_grid_t: float | None = None
         self.samples_overwritten = 0
         self.gaps: list[tuple[float, float]] = []
-        self.losses: list[tuple[float, int]] = []   # (device time, packets lost just before it)
+        self.losses: list[tuple[float, float, int]] = []   # (hole start, hole end, packets lost in it)
         self.breaks: list[tuple[int, bool]] = []    # (raw sample index, device clock restarted) to cut at
         self.clock_resets = 0
+        self.packets_lost = 0
 
     def ingest(self, batch: SampleBatch) -> None:
         self.raw.extend(batch.t, batch.xyz, batch.arrival)
@@ -89,11 +90,11 @@ class DevicePipeline:
             start = b
         self.last_grid_t = float(out.t[-1])
         for w in windows:
-            lost = sum(n for when, n in self.losses if w.start <= when < w.end)
+            lost = sum(n for start, end, n in self.losses if start < w.end and w.start <= end)
             if lost:
                 w.flags.append(f"packets_lost:{lost}")
         if windows:
-            self.losses = [(when, n) for when, n in self.losses if when >= windows[-1].end - 60]
+            self.losses = [hole for hole in self.losses if hole[1] >= windows[-1].end - 60]
         return windows
 
 
@@ -118,19 +119,25 @@ class StreamRuntime:
         self.started = time.monotonic()
         self.notify = lambda: None   # set by the source loop to wake the classifier
 
-    def add_device(self, device: str, nominal_rate_hz: float | None = None) -> DevicePipeline:
+    def add_device(self, device: str, nominal_rate_hz: float | None = None,
+                   max_gap_s: float | None = None) -> DevicePipeline:
+        """``max_gap_s``: holes the source counts as lost packets up to this long are bridged (the
+        window is flagged); default: the resampler's own threshold."""
         if device not in self.devices:
-            self.devices[device] = DevicePipeline(device, self.window, self.hop, nominal_rate_hz)
+            self.devices[device] = DevicePipeline(device, self.window, self.hop, nominal_rate_hz,
+                                                  max_gap_s=max_gap_s)
             self.smoothers[device] = make_smoother(self.smoothing, len(self.classes))
         return self.devices[device]
 
     def ingest(self, batch: SampleBatch) -> None:
         (self.devices.get(batch.device) or self.add_device(batch.device)).ingest(batch)
 
-    def note_loss(self, device: str, device_time: float, packets: int) -> None:
-        """Packets known lost just before ``device_time``: the window holding that moment is flagged."""
+    def note_loss(self, device: str, device_time: float, packets: int, hole_start: float | None = None) -> None:
+        """Packets known lost just before ``device_time`` (in the hole from ``hole_start``, where the
+        source knows it): every window overlapping that moment or hole is flagged."""
         pipeline = self.devices.get(device) or self.add_device(device)
-        pipeline.losses.append((device_time, packets))
+        pipeline.losses.append((device_time if hole_start is None else hole_start, device_time, packets))
+        pipeline.packets_lost += packets
 
     def status(self, device: str, text: str, gap: bool = False, reconnect: bool = False,
                clock_reset: bool = False) -> None:
@@ -190,5 +197,6 @@ class StreamRuntime:
                 "gaps": len(gaps), "gap_seconds": round(sum(b - a for a, b in gaps), 2),
                 "partial_window_samples_dropped": sum(p.windower.dropped_partial for p in self.devices.values()),
                 "reconnects": sum(self.reconnects.values()),
+                "packets_lost": sum(p.packets_lost for p in self.devices.values()),
                 "clock_resets": sum(p.clock_resets for p in self.devices.values()), **dropped,
                 "wall_seconds": round(time.monotonic() - self.started, 2)}

@@ -116,7 +116,8 @@ def test_lost_frames_are_counted_and_never_stretched_over():
             continue
         times, held = np.concatenate(held), []
         lost += got.lost_frames
-        assert np.abs(np.diff(got.t) * true_hz - 1).max() < 0.01
+        spacing = np.diff(got.t) * true_hz          # one interval inside frames; holes only between them
+        assert np.all((np.abs(spacing - 1) < 0.01) | (spacing > 1.5))
         assert np.abs(got.t - times).max() < 0.002
     assert lost == dec.lost_frames == int((~keep).sum()) > 50
 
