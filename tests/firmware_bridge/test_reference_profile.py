@@ -28,9 +28,9 @@ def test_round_trip_in_g_with_timestamps():
 def test_sequence_wrap_is_not_loss_and_gaps_across_wrap_are_counted():
     dec = ref.ReferenceDecoder(ref.StreamInfo(30.0, 4096, 8))
     one = np.zeros((1, 3))
-    for seq, expected_lost in ((65534, 0), (65535, 0), (0, 0), (3, 2)):
-        assert dec.decode(ref.encode_packet(seq, seq * 1000, one)).lost_before == expected_lost
-    assert dec.lost == 2
+    for k, (seq, expected_lost) in enumerate(((65534, 0), (65535, 0), (0, 0), (3, 2))):
+        assert dec.decode(ref.encode_packet(seq, 10**6 + k * 33_333, one)).lost_before == expected_lost
+    assert dec.lost == 2 and dec.clock_resets == 0
 
 
 def test_time_wraps_after_71_minutes():
@@ -38,6 +38,35 @@ def test_time_wraps_after_71_minutes():
     a = dec.decode(ref.encode_packet(0, 0xFFFFFF00, np.zeros((1, 3))))
     b = dec.decode(ref.encode_packet(1, 0x00000100, np.zeros((1, 3))))
     assert b.t[0] - a.t[0] == pytest.approx(512e-6)
+
+
+def test_reboot_restarts_time_and_sequence_a_new_segment_not_loss():
+    """PROFILE.md: time is microseconds since power-on, the sequence counts packets made. After 20 min
+    of uptime the device reboots: time and sequence start again."""
+    dec = ref.ReferenceDecoder(ref.StreamInfo(50.0, 4096, 8))
+    two = np.zeros((2, 3))
+    assert not dec.decode(ref.encode_packet(900, 1_200_000_000, two)).new_segment
+    dec.reset_link()                                   # the reboot dropped the link
+    after = dec.decode(ref.encode_packet(0, 3_000_000, two))
+    assert after.new_segment and after.lost_before == 0 and after.t[0] == pytest.approx(3.0)
+    assert dec.clock_resets == 1 and dec.lost == 0 and dec.time_wraps == 0
+
+
+def test_reboot_after_a_short_uptime_shows_in_the_sequence():
+    dec = ref.ReferenceDecoder(ref.StreamInfo(50.0, 4096, 8))
+    two = np.zeros((2, 3))
+    dec.decode(ref.encode_packet(40, 2_000_000, two))
+    dec.reset_link()
+    assert dec.decode(ref.encode_packet(0, 4_000_000, two)).new_segment      # time forward, sequence back
+
+
+def test_wrap_during_a_short_disconnect_is_a_wrap():
+    dec = ref.ReferenceDecoder(ref.StreamInfo(50.0, 4096, 8))
+    two = np.zeros((2, 3))
+    a = dec.decode(ref.encode_packet(500, 0xFFFF0000, two))
+    dec.reset_link()
+    b = dec.decode(ref.encode_packet(501, 0x00010000, two))                  # 131 ms later, one packet on
+    assert not b.new_segment and b.t[0] - a.t[0] == pytest.approx(0x20000 / 1e6)
 
 
 def test_unknown_profile_version_is_refused_clearly():
