@@ -69,7 +69,6 @@ class SoftwareWearable:
         self._streaming = False
         self.sequence = 0
         self.sent = self.dropped = self.disconnects = self.reboots = 0
-        self.dropped_before_last_sent = 0   # drops a host can infer: a later packet reached it
         self.dropped_times: list[float] = []   # device time of each dropped packet's first sample
         self.finished = asyncio.Event()
         self._build_gatt()
@@ -186,7 +185,6 @@ class SoftwareWearable:
                 elif self.device.connections:
                     await self.device.notify_subscribers(self.data_char, packet)
                     self.sent += 1
-                    self.dropped_before_last_sent = self.dropped
                 streamed = self.clock.elapsed - streaming_since
                 if self.faults.reboot_every_s and streamed >= self.faults.reboot_every_s * self.clock.true_hz:
                     await self.reboot()

@@ -85,19 +85,24 @@ def test_20_percent_frame_loss_is_counted_flagged_and_never_stretched():
                            faults=Faults(drop_probability=0.2, seed=4), polar_model="verity-sense")
     summary, sink, runtime = stream([fleet])
     wearable, protocol = fleet.wearables[0], fleet.sessions[0].protocol
-    assert wearable.dropped > 20
-    assert protocol.counters["lost"] == wearable.dropped_before_last_sent         # every inferable loss
-    assert summary["packets_lost"] == wearable.dropped_before_last_sent
+    # A loss shows only between two frames the host received: count the drops between its first and last.
+    received = (sink.batches[0].t[0], sink.batches[-1].t[-1])
+    inferable = [t for t in wearable.dropped_times if received[0] < t < received[1]]
+    assert len(inferable) > 20
+    assert protocol.counters["lost"] == summary["packets_lost"] == len(inferable)
     true_hz = wearable.clock.true_hz
     for batch in sink.batches:    # a batch holds one frame (a few at the start): holes only between frames
         spacing = np.diff(batch.t) * true_hz
         assert np.all((np.abs(spacing - 1) < 0.01) | (spacing > 1.5))
-    windows = [r for r in sink.records]
-    assert windows
-    for record in windows:
+    covered = 0
+    for record in sink.records:
         lost_inside = [t for t in wearable.dropped_times if record.start <= t < record.end]
+        covered += len(lost_inside)
         if lost_inside:
             assert any(f.startswith("packets_lost") for f in record.flags), (record.start, lost_inside)
+    # A single lost frame is bridged and flagged, not a gap that throws the window away.
+    print(f"{covered} of {wearable.dropped} lost frames fall in emitted windows")
+    assert covered >= 0.5 * len(inferable)
     assert summary["dropped_backwards"] == 0
 
 

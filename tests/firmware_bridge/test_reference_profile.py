@@ -52,6 +52,16 @@ def test_reboot_restarts_time_and_sequence_a_new_segment_not_loss():
     assert dec.clock_resets == 1 and dec.lost == 0 and dec.time_wraps == 0
 
 
+@pytest.mark.parametrize("uptime_us", [1_200_000_000, 3_000_000_000])     # 20 min; 50 min (back < 2^31 us)
+def test_reboot_told_from_a_wrap_by_time_where_the_sequence_cannot_tell(uptime_us):
+    """Sequence 60000 -> 0 looks like 5536 packets later; the time elapsed for a u32 wrap disagrees."""
+    dec = ref.ReferenceDecoder(ref.StreamInfo(50.0, 4096, 8))
+    two = np.zeros((2, 3))
+    dec.decode(ref.encode_packet(60000, uptime_us, two))
+    dec.reset_link()
+    assert dec.decode(ref.encode_packet(0, 3_000_000, two)).new_segment and dec.time_wraps == 0
+
+
 def test_reboot_after_a_short_uptime_shows_in_the_sequence():
     dec = ref.ReferenceDecoder(ref.StreamInfo(50.0, 4096, 8))
     two = np.zeros((2, 3))
