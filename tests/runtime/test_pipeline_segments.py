@@ -27,3 +27,15 @@ def test_clock_restart_starts_a_new_segment_even_with_samples_still_unprocessed(
     new = [w for w in windows if w.start < 1000]
     assert [w.start > 1000 for w in windows] == [True, True, False, False]
     assert new[0].end <= after[0] + 10.0 + 0.1 and "after_gap" in new[0].flags
+
+
+def test_a_loss_hole_across_a_window_boundary_flags_both_windows():
+    pipeline = DevicePipeline("dev", nominal_rate_hz=50, raw_seconds=40, max_gap_s=1.5)
+    t = np.arange(0, 30, 0.02)
+    hole = (t > 9.5) & (t < 10.3)                   # a lost 0.8 s frame, bridged (shorter than max_gap_s)
+    pipeline.ingest(SampleBatch("dev", t[~hole], walking(t[~hole])))
+    pipeline.losses.append((9.5, 10.3, 1))          # what note_loss records for a known hole
+    windows = pipeline.process()
+    assert [round(w.end, 2) for w in windows] == [9.88, 19.88, 29.88]     # 10 s windows, filter delay 0.12 s
+    assert ["packets_lost:1" in w.flags for w in windows] == [True, True, False]
+    assert pipeline.resampler.counters["gaps"] == 0
