@@ -1,8 +1,8 @@
 """A software wearable: a GATT peripheral on the software Bluetooth stack that streams a recording or
 a generated motion signal as a real device would, for tests and hardware-free demos.
 
-Speaks the reference profile or, as the twin of a Polar model (``twins.polar``), the Polar PMD
-service, and can be told to drop packets, jitter its timestamps, drop the connection or reboot every
+Plays a device twin: the reference firmware (``twins.reference``) or a Polar model (``twins.polar``,
+the PMD service), and can be told to drop packets, jitter its timestamps, drop the connection or reboot every
 so often. Its clock (``twins.clock``) runs whether or not anyone listens, so a disconnect leaves a
 real hole in the data, as on hardware; a reboot restarts it (device time jumps back).
 """
@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import polar_pmd, reference_profile as ref
-from .twins.clock import DeviceClock
 from .twins.mtu import payload_limit
 
 log = logging.getLogger(__name__)
@@ -46,32 +44,38 @@ class Faults:
 
 
 class SoftwareWearable:
+    """Runs one device twin (``twins.reference`` or ``twins.polar``) as a GATT peripheral: advertising,
+    the twin's clock in real time (or ``speed`` x faster), MTU-sized frames, and the faults asked for."""
+
     def __init__(self, radio, name: str, signal: np.ndarray, rate_hz: float = 30.0, profile: str = "reference",
                  counts_per_g: int = 4096, speed: float = 1.0, faults: Faults | None = None, loop_signal: bool = True,
                  polar_model: str = "verity-sense", rate_error: float | None = None):
         self.name, self.signal, self.profile = name, np.asarray(signal, np.float32), profile
         self.signal_rate_hz = rate_hz      # the signal is played in device time, whatever rate is chosen
-        self.counts_per_g, self.speed, self.faults = counts_per_g, speed, faults or Faults()
+        self.speed, self.faults = speed, faults or Faults()
         self.loop_signal = loop_signal
         self.device = radio.new_device(name)
         self.rng = random.Random(self.faults.seed)
-        self.twin = None
+        drift = {} if rate_error is None else {"rate_error": rate_error}
         if profile == "polar":
             from .twins.polar import POLAR_MODELS, PolarTwin
 
-            self.twin = PolarTwin(POLAR_MODELS[polar_model], **({} if rate_error is None else
-                                                                 {"rate_error": rate_error}))
-            self.clock = self.twin.clock
+            self.twin = PolarTwin(POLAR_MODELS[polar_model], **drift)
+        elif profile == "reference":
+            from .twins.reference import ReferenceTwin
+
+            self.twin = ReferenceTwin(rate_hz, counts_per_g, jitter_us=self.faults.jitter_us, rng=self.rng, **drift)
         else:
-            # Switched on well before the host connects (20 min of uptime), as wearables are: a reboot
-            # then sends device time far back, not just to where it happened to be.
-            self.clock = DeviceClock(rate_hz, rate_error or 0.0, time_at_power_on_s=1200.0)
-        self._streaming = False
-        self.sequence = 0
+            raise ValueError(f"unknown profile {profile!r}")
+        self.clock = self.twin.clock
         self.sent = self.dropped = self.disconnects = self.reboots = 0
         self.dropped_times: list[float] = []   # device time of each dropped packet's first sample
         self.finished = asyncio.Event()
-        self._build_gatt()
+        from bumble.core import AdvertisingData
+
+        self.data_char, self.indicate_char = self.twin.build_gatt(self.device, self._on_control)
+        self.device.advertising_data = bytes(AdvertisingData(
+            [(AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()), *self.twin.advertising()]))
 
     @property
     def rate_hz(self) -> float:
@@ -79,62 +83,16 @@ class SoftwareWearable:
 
     @property
     def streaming(self) -> bool:
-        return self.twin.streaming if self.twin else self._streaming
+        return self.twin.streaming
 
     @streaming.setter
     def streaming(self, value: bool) -> None:
-        if self.twin:
-            self.twin.streaming = value
-        else:
-            self._streaming = value
+        self.twin.streaming = value
 
-    # --- GATT server ---
-    def _build_gatt(self) -> None:
-        from bumble.gatt import Characteristic, CharacteristicValue, Service
-
-        if self.profile == "reference":
-            info = ref.StreamInfo(self.rate_hz, self.counts_per_g, 8, (1, 0))
-            self.data_char = Characteristic(ref.DATA_UUID, Characteristic.Properties.NOTIFY,
-                                            Characteristic.READABLE, b"")
-            info_char = Characteristic(ref.INFO_UUID, Characteristic.Properties.READ, Characteristic.READABLE,
-                                       info.encode())
-            control = Characteristic(ref.CONTROL_UUID, Characteristic.Properties.WRITE, Characteristic.WRITEABLE,
-                                     CharacteristicValue(write=self._on_reference_control))
-            self.device.add_service(Service(ref.SERVICE_UUID, [self.data_char, info_char, control]))
-            service_uuid = ref.SERVICE_UUID
-        elif self.profile == "polar":
-            self.data_char = Characteristic(polar_pmd.DATA_UUID, Characteristic.Properties.NOTIFY,
-                                            Characteristic.READABLE, b"")
-            self.control_char = Characteristic(
-                polar_pmd.CONTROL_UUID, Characteristic.Properties.WRITE | Characteristic.Properties.INDICATE,
-                Characteristic.WRITEABLE | Characteristic.READABLE, CharacteristicValue(write=self._on_polar_control))
-            self.device.add_service(Service(polar_pmd.SERVICE_UUID, [self.control_char, self.data_char]))
-            service_uuid = polar_pmd.SERVICE_UUID
-        else:
-            raise ValueError(f"unknown profile {self.profile!r}")
-        from bumble.core import UUID, AdvertisingData
-
-        if self.twin:    # Polar sensors advertise their name and company id, not the PMD service
-            advertised = (AdvertisingData.MANUFACTURER_SPECIFIC_DATA,
-                          polar_pmd.POLAR_COMPANY_ID.to_bytes(2, "little") + b"\x00")
-        else:
-            advertised = (AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS, bytes(UUID(service_uuid)))
-        self.device.advertising_data = bytes(AdvertisingData([
-            (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()), advertised]))
-
-    def _on_reference_control(self, connection, value: bytes) -> None:
-        value = bytes(value)
-        if value[:1] == bytes([ref.OP_START]):
-            self.streaming = True
-        elif value[:1] == bytes([ref.OP_STOP]):
-            self.streaming = False
-        elif value[:1] == bytes([ref.OP_SET_RATE]) and len(value) >= 3:   # firmware keeps its rate
-            log.info("%s: rate change requested (%d centi-Hz); the software wearable keeps %g Hz",
-                     self.name, int.from_bytes(value[1:3], "little"), self.rate_hz)
-
-    def _on_polar_control(self, connection, value: bytes) -> None:
-        response = self.twin.on_control(bytes(value))
-        asyncio.get_event_loop().create_task(self.device.indicate_subscribers(self.control_char, response))
+    def _on_control(self, connection, value: bytes) -> None:
+        answer = self.twin.on_control(bytes(value))
+        if answer is not None and self.indicate_char is not None:
+            asyncio.get_event_loop().create_task(self.device.indicate_subscribers(self.indicate_char, answer))
 
     # --- streaming ---
     def _samples(self, start: int, n: int) -> np.ndarray:
@@ -144,19 +102,8 @@ class SoftwareWearable:
             idx = idx % len(self.signal)
         return self.signal[np.clip(idx, 0, len(self.signal) - 1)]
 
-    def _reference_packet(self, limit: int) -> tuple[int, bytes]:
-        n = ref.samples_per_packet(limit)
-        xyz = self._samples(self.clock.elapsed, n)
-        first_us = int(self.clock.time_s() * 1e6 + self.rng.gauss(0, self.faults.jitter_us))
-        packet = ref.encode_packet(self.sequence, max(first_us, 0), ref.g_to_counts(xyz, self.counts_per_g))
-        self.sequence = (self.sequence + 1) & 0xFFFF
-        self.clock.advance(n)
-        return n, packet
-
     def _next_packet(self, limit: int) -> tuple[int, bytes]:
-        if self.twin:
-            return self.twin.next_frame(lambda n: self._samples(self.clock.elapsed, n), limit)
-        return self._reference_packet(limit)
+        return self.twin.next_frame(lambda n: self._samples(self.clock.elapsed, n), limit)
 
     async def run(self, duration_s: float | None = None) -> None:
         """Advertise and stream until ``duration_s`` of device time has passed (None: forever)."""
@@ -198,11 +145,7 @@ class SoftwareWearable:
     async def reboot(self) -> None:
         """Power cycle: the link drops, the stream stops, the clock and sequence start again."""
         self.reboots += 1
-        self.sequence = 0
-        if self.twin:
-            self.twin.reboot()
-        else:
-            self.clock.restart()
+        self.twin.reboot()
         await self.force_disconnect()
 
     async def force_disconnect(self) -> None:

@@ -67,6 +67,27 @@ class PolarTwin:
         self.streaming = False
         self.refusals: list[int] = []
 
+    def build_gatt(self, device, on_write):
+        """Add the PMD service to ``device``: (data characteristic, control point it indicates on)."""
+        from bumble.gatt import Characteristic, CharacteristicValue, Service
+
+        from .. import polar_pmd
+
+        data = Characteristic(polar_pmd.DATA_UUID, Characteristic.Properties.NOTIFY, Characteristic.READABLE, b"")
+        control = Characteristic(polar_pmd.CONTROL_UUID,
+                                 Characteristic.Properties.WRITE | Characteristic.Properties.INDICATE,
+                                 Characteristic.WRITEABLE | Characteristic.READABLE, CharacteristicValue(write=on_write))
+        device.add_service(Service(polar_pmd.SERVICE_UUID, [control, data]))
+        return data, control
+
+    def advertising(self) -> list[tuple[int, bytes]]:
+        """Polar sensors advertise their name and Polar's company id, not the PMD service."""
+        from bumble.core import AdvertisingData
+
+        from ..polar_pmd import POLAR_COMPANY_ID
+
+        return [(AdvertisingData.MANUFACTURER_SPECIFIC_DATA, POLAR_COMPANY_ID.to_bytes(2, "little") + b"\x00")]
+
     def offered_settings(self) -> dict[int, list]:
         return {ctl.SETTING_RATE: list(self.rates), ctl.SETTING_RESOLUTION: list(self.model.resolutions),
                 ctl.SETTING_RANGE: list(self.ranges)}
