@@ -32,6 +32,9 @@ DATA_UUID = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"
 POLAR_COMPANY_ID = 0x006B      # Bluetooth SIG company identifier of Polar Electro Oy
 HEADER_SIZE = 10
 EPOCH_2000_UNIX_S = 946_684_800
+# A live BLE link that delivers nothing for this long has been dropped by its supervision timeout
+# (at most 32 s in the Core specification): a longer hole between two frames is a clock jump.
+MAX_LIVE_HOLE_NS = 32 * 10**9
 log = logging.getLogger(__name__)
 
 
@@ -187,6 +190,8 @@ class PolarAccDecoder:
             return 0
         elapsed = timestamp - self.previous_ns
         missing = elapsed / interval - n          # samples the frame time says happened unseen
+        if missing * interval > MAX_LIVE_HOLE_NS:
+            return 0     # the clock was set forward: a gap in device time, not frames a live link lost
         if missing > max(0.75, 0.5 * typical):
             return max(1, round(missing / typical))
         step = elapsed / n

@@ -64,7 +64,7 @@ def main() -> int:
     w, s = fleet.wearables[0], fleet.sessions[0]
     third = max(1, len(memory) // 3)
     early, late = memory[third][1], memory[-1][1]
-    report = {"wall_seconds": round(time.monotonic() - t0, 1), "device_seconds": round(w.sample_index / w.rate_hz, 1),
+    report = {"wall_seconds": round(time.monotonic() - t0, 1), "device_seconds": round(w.clock.elapsed / w.clock.true_hz, 1),
               "forced_disconnects": w.disconnects, "host_connects": s.connects, "reconnects": summary["reconnects"],
               "gaps_detected": summary["gaps"], "gap_seconds": summary["gap_seconds"],
               "packets_dropped_by_wearable": w.dropped, "packets_lost_seen_by_host": s.protocol.counters["lost"],

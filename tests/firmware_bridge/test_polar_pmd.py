@@ -131,3 +131,11 @@ def test_a_clock_that_restarts_starts_a_new_segment():
     assert dec.clock_resets == 1 and dec.lost_frames == 0
     assert np.allclose(np.diff(decoded[3].t), 1 / 52)     # no stretch across the restart either
     assert decoded[3].t[0] < decoded[2].t[-1]
+
+
+def test_a_clock_set_forward_is_a_gap_not_a_million_lost_frames():
+    dec = pmd.PolarAccDecoder(52)
+    sent, _ = frames(52, 3)
+    later, _ = frames(52, 1, start_ns=TS + 3600 * 10**9)        # the time was set one hour ahead
+    decoded = [dec.decode(f) for f in sent + later]
+    assert decoded[-1].lost_frames == 0 and dec.lost_frames == 0
