@@ -94,3 +94,11 @@ def test_frames_fit_the_mtu_and_decode_to_the_signal(key, limit):
     got = np.concatenate(got + [protocol.decoder.flush().xyz] if protocol.decoder._held else got)
     unit = POLAR_MODELS[key].factor if POLAR_MODELS[key].frame_type == 0x80 else 0.001
     assert np.abs(got - signal[:len(got)]).max() <= unit * 0.51 + 1e-6
+
+
+def test_a_sensor_still_streaming_for_an_earlier_host_is_stopped_and_restarted():
+    twin = PolarTwin(POLAR_MODELS["h10"])
+    twin.on_control(ctl.start_acc_command(100))          # an earlier session left it streaming at 100 Hz
+    protocol = start(twin)
+    assert twin.refusals == [ctl.ERROR_ALREADY_IN_STATE] and twin.streaming and twin.clock.nominal_hz == 50
+    assert protocol.choice.rate_hz == 50
