@@ -121,8 +121,9 @@ class StreamRuntime:
 
     def add_device(self, device: str, nominal_rate_hz: float | None = None,
                    max_gap_s: float | None = None) -> DevicePipeline:
-        """``max_gap_s``: holes the source counts as lost packets up to this long are bridged (the
-        window is flagged); default: the resampler's own threshold."""
+        """``max_gap_s``: holes in device time up to this long are bridged instead of cutting the
+        window (a source that counts its lost packets gets those windows flagged); default: the
+        resampler's own threshold."""
         if device not in self.devices:
             self.devices[device] = DevicePipeline(device, self.window, self.hop, nominal_rate_hz,
                                                   max_gap_s=max_gap_s)
