@@ -31,7 +31,6 @@ CONTROL_UUID = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
 DATA_UUID = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"
 POLAR_COMPANY_ID = 0x006B      # Bluetooth SIG company identifier of Polar Electro Oy
 HEADER_SIZE = 10
-EPOCH_2000_UNIX_S = 946_684_800
 # A live BLE link that delivers nothing for this long has been dropped by its supervision timeout
 # (at most 32 s in the Core specification): a longer hole between two frames is a clock jump.
 MAX_LIVE_HOLE_NS = 32 * 10**9
@@ -223,7 +222,3 @@ def encode_acc_frame(timestamp_ns: int, samples: np.ndarray, compressed: bool = 
     bits = ((twos[:, None] >> np.arange(width)) & 1).astype(np.uint8).reshape(-1)
     packed = np.packbits(bits, bitorder="little").tobytes()
     return header + kind + reference + bytes([width, len(deltas)]) + packed
-
-
-def sensor_time_to_unix(seconds_since_2000: float) -> float:
-    return seconds_since_2000 + EPOCH_2000_UNIX_S
