@@ -10,9 +10,9 @@ import sys
 
 from .. import __version__
 from ..errors import HarnetEdgeError
-from . import bench_cmd, data_cmd, export_cmd, model_cmd, simulate_cmd, stream_cmd, train_cmd
+from . import bench_cmd, collect_cmd, data_cmd, export_cmd, model_cmd, simulate_cmd, stream_cmd, train_cmd
 
-COMMAND_MODULES = [data_cmd, model_cmd, train_cmd, export_cmd, stream_cmd, simulate_cmd, bench_cmd]
+COMMAND_MODULES = [data_cmd, model_cmd, train_cmd, export_cmd, stream_cmd, simulate_cmd, collect_cmd, bench_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except ModuleNotFoundError as exc:
         extra = {"torch": "train", "onnx": "export", "litert_torch": "export", "bumble": "sim",
-                 "matplotlib": "plot", "sklearn": "train", "safetensors": "train", "pylsl": "lsl"}
+                 "matplotlib": "plot", "sklearn": "train", "safetensors": "train", "pylsl": "lsl", "paho": "mqtt"}
         hint = extra.get((exc.name or "").split(".")[0])
         print(f"harnet-edge {args.command}: error: {exc.name} is not installed"
               + (f"; install it with: pip install 'harnet-edge[{hint}]'" if hint else ""), file=sys.stderr)

@@ -36,6 +36,9 @@ def register(sub) -> None:
     p.add_argument("--csv", type=Path, help="append one CSV row per window")
     p.add_argument("--lsl", action="store_true", help="publish probabilities as a Lab Streaming Layer outlet")
     p.add_argument("--quiet", action="store_true", help="no live terminal view")
+    from ..fleet.stream_options import add_stream_options
+
+    add_stream_options(p)
     p.set_defaults(func=run)
 
 
@@ -67,6 +70,7 @@ def build_sources(args):
 
 
 def run(args) -> int:
+    from ..fleet.stream_options import StreamFleet
     from ..runtime.engines import open_engine
     from ..runtime.pipeline import StreamRuntime
     from ..runtime.sinks import CsvSink, JsonlSink, LslSink, TerminalSink
@@ -81,6 +85,8 @@ def run(args) -> int:
         sinks.append(CsvSink(args.csv, classes))
     if args.lsl:
         sinks.append(LslSink(classes))
+    fleet = StreamFleet(args)
+    sinks += fleet.sinks
     runtime = StreamRuntime(engine, sinks, args.hop, args.smooth)
     sources = build_sources(args)
     if not args.quiet:
@@ -93,12 +99,13 @@ def run(args) -> int:
             loop.add_signal_handler(sig, stop.set)   # Ctrl-C: clean stop with a summary
         if args.duration:
             loop.call_later(args.duration, stop.set)
-        return await run_sources(runtime, sources, stop)
+        async with fleet.serving():
+            return await run_sources(runtime, sources, stop)
 
     try:
         summary = asyncio.run(main())
     finally:
         for sink in sinks:
             sink.close()
-    print(json.dumps({"summary": summary}))
+    print(json.dumps({"summary": {**summary, **fleet.report()}}))
     return 0

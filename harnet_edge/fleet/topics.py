@@ -1,0 +1,84 @@
+"""The broker address (``mqtt://host:1883/prefix``) and the topic layout, in one place.
+
+Topics (every payload is one JSON object, published with QoS 1):
+
+    <prefix>/<gateway>/status              gateway online/offline (retained; the offline one is also
+                                           the gateway's last will, sent by the broker if it vanishes)
+    <prefix>/<gateway>/<device>/windows    one classified window: the JSONL record + gateway, run_id
+    <prefix>/<gateway>/<device>/status     a device status change: connected, reconnected,
+                                           disconnected, gap, battery, ...
+"""
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ..errors import HarnetEdgeError
+
+DEFAULT_PREFIX = "harnet-edge"
+
+
+@dataclass(frozen=True)
+class BrokerUrl:
+    host: str
+    port: int
+    prefix: str
+
+    def __str__(self) -> str:
+        return f"mqtt://{self.host}:{self.port}/{self.prefix}"
+
+
+def parse_broker_url(text: str) -> BrokerUrl:
+    """``mqtt://host[:port][/prefix]``; one clear error for anything else."""
+    parts = urlsplit(text.strip())
+    if parts.scheme != "mqtt" or not parts.hostname:
+        raise HarnetEdgeError(f"--mqtt must look like mqtt://host:1883/prefix; got {text!r}")
+    try:
+        port = parts.port or 1883
+    except ValueError:
+        raise HarnetEdgeError(f"--mqtt has a bad port: {text!r}") from None
+    prefix = parts.path.strip("/") or DEFAULT_PREFIX
+    if any(c in prefix for c in "+#") or "//" in prefix:
+        raise HarnetEdgeError(f"--mqtt topic prefix may not contain '+', '#' or empty levels: {prefix!r}")
+    return BrokerUrl(parts.hostname, port, prefix)
+
+
+def topic_level(name: str) -> str:
+    """A device or gateway name as one topic level: MQTT's separators and wildcards become '_'."""
+    cleaned = re.sub(r"[/+#\x00]", "_", name).strip()
+    return cleaned or "_"
+
+
+def default_gateway_name() -> str:
+    return topic_level(socket.gethostname())
+
+
+def window_topic(prefix: str, gateway: str, device: str) -> str:
+    return f"{prefix}/{topic_level(gateway)}/{topic_level(device)}/windows"
+
+
+def device_status_topic(prefix: str, gateway: str, device: str) -> str:
+    return f"{prefix}/{topic_level(gateway)}/{topic_level(device)}/status"
+
+
+def gateway_status_topic(prefix: str, gateway: str) -> str:
+    return f"{prefix}/{topic_level(gateway)}/status"
+
+
+def subscriptions(prefix: str) -> list[str]:
+    """What the collector subscribes to: every gateway's windows and statuses."""
+    return [f"{prefix}/+/+/windows", f"{prefix}/+/+/status", f"{prefix}/+/status"]
+
+
+def split_topic(prefix: str, topic: str) -> tuple[str, str | None, str] | None:
+    """(gateway, device or None, kind) of a topic under ``prefix``; None for anything else."""
+    if not topic.startswith(prefix + "/"):
+        return None
+    levels = topic[len(prefix) + 1:].split("/")
+    if len(levels) == 2 and levels[1] == "status":
+        return levels[0], None, "status"
+    if len(levels) == 3 and levels[2] in ("windows", "status"):
+        return levels[0], levels[1], levels[2]
+    return None
