@@ -53,3 +53,4 @@ def test_wheel_holds_only_harnet_edge(tmp_path):
     assert "harnet_edge/firmware_bridge/PROFILE.md" in names
     assert any(n.endswith("harnet_wearable.ino") for n in names)
     assert "harnet_edge/default_models/ds-small_int8.onnx" in names
+    assert {f"harnet_edge/dashboard/static/{n}" for n in ("index.html", "app.js", "style.css")} <= set(names)

@@ -63,9 +63,13 @@ def run(args) -> int:
         collector.start()
         print(f"collecting {broker} -> {args.out}", flush=True)
         started = time.monotonic()
+        announced = False
         try:
             while not stop.is_set():
                 await asyncio.sleep(0.2)
+                if not announced and collector.subscribed.is_set():
+                    print("subscribed", flush=True)     # from here on the broker keeps our messages
+                    announced = True
                 now = time.monotonic()
                 if args.duration and now - started >= args.duration:
                     break

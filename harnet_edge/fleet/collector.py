@@ -43,6 +43,8 @@ class Collector:
         self.client.reconnect_delay_set(min_delay=0.2, max_delay=2)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *a: self.subscribed.set()
+        self.subscribed = threading.Event()
 
     def _load_existing(self) -> None:
         for path in self.out.glob("*/*.jsonl"):

@@ -40,7 +40,7 @@ def parse_broker_url(text: str) -> BrokerUrl:
     except ValueError:
         raise HarnetEdgeError(f"--mqtt has a bad port: {text!r}") from None
     prefix = parts.path.strip("/") or DEFAULT_PREFIX
-    if any(c in prefix for c in "+#") or "//" in prefix:
+    if "#" in text or "+" in prefix or "//" in prefix or parts.query:
         raise HarnetEdgeError(f"--mqtt topic prefix may not contain '+', '#' or empty levels: {prefix!r}")
     return BrokerUrl(parts.hostname, port, prefix)
 

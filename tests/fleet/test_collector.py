@@ -1,0 +1,47 @@
+"""The collector against a real Mosquitto: a window delivered twice is written once, also after the
+collector restarts; a broken message is counted, not fatal."""
+import json
+import time
+
+import paho.mqtt.client as mqtt
+
+from harnet_edge.fleet.collector import Collector
+from harnet_edge.fleet.topics import parse_broker_url
+
+
+def publish(port, items):
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    for topic, payload in items:
+        client.publish(topic, payload if isinstance(payload, bytes) else json.dumps(payload), qos=1).wait_for_publish(5)
+    client.disconnect()
+    client.loop_stop()
+
+
+def run_collector(broker, out, items, expect_messages):
+    collector = Collector(parse_broker_url(broker.url + "/p"), out).start()
+    assert collector.subscribed.wait(10)
+    publish(broker.port, items)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        c = collector.report()
+        if c["windows"] + c["duplicates"] + c["statuses"] + c["malformed"] >= expect_messages:
+            break
+        time.sleep(0.05)
+    collector.stop()
+    return collector.report()
+
+
+def test_redelivered_windows_are_written_once_even_across_restarts(mosquitto, tmp_path):
+    win = {"device": "dev A", "window_start": 10.0, "window_end": 20.0, "label": "walk", "run_id": "r1"}
+    same_window_new_run = dict(win, run_id="r2")
+    topic = "p/gw1/dev A/windows"
+    first = run_collector(mosquitto, tmp_path, [(topic, win), (topic, win), (topic, same_window_new_run),
+                                                ("p/gw1/dev A/status", {"device": "dev A", "event": "connected"}),
+                                                (topic, b"{not json")], 5)
+    assert (first["windows"], first["duplicates"], first["statuses"], first["malformed"]) == (2, 1, 1, 1)
+    again = run_collector(mosquitto, tmp_path, [(topic, win)], 1)        # a new collector, same folder
+    assert (again["windows"], again["duplicates"]) == (0, 1)
+    lines = (tmp_path / "gw1" / "dev A.jsonl").read_text().splitlines()
+    assert [json.loads(line)["run_id"] for line in lines] == ["r1", "r2"]

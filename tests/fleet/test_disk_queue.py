@@ -1,0 +1,27 @@
+"""The store-and-forward queue: order, bound, and surviving a restart (a new process opening the file)."""
+import subprocess
+import sys
+
+from harnet_edge.fleet.disk_queue import DiskQueue
+
+
+def test_queue_keeps_order_and_survives_reopening(tmp_path):
+    path = tmp_path / "q.sqlite"
+    code = ("import sys; from harnet_edge.fleet.disk_queue import DiskQueue; q = DiskQueue(sys.argv[1]);"
+            "[q.put('t', str(i).encode()) for i in range(5)]")
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True)   # another process, then gone
+    queue = DiskQueue(path)
+    assert len(queue) == 5
+    rows = queue.peek(0, 10)
+    assert [p for _, _, p in rows] == [b"0", b"1", b"2", b"3", b"4"]
+    queue.remove(rows[1][0])
+    assert [p for _, _, p in queue.peek(rows[0][0], 10)] == [b"2", b"3", b"4"]
+    assert len(queue) == 4
+
+
+def test_full_queue_drops_the_oldest_and_counts_them(tmp_path):
+    queue = DiskQueue(tmp_path / "q.sqlite", max_messages=3)
+    for i in range(5):
+        queue.put("t", str(i).encode())
+    assert [p for _, _, p in queue.peek(0, 10)] == [b"2", b"3", b"4"]
+    assert queue.dropped == 2 and len(queue) == 3
