@@ -3,8 +3,8 @@
 its own JSONL, which is the truth: the collector must end with each of those windows exactly once.
 
     nice -n 10 python scripts/fleet_soak.py                    # 20 gateways x 8 wearables, broker down 60 s
-    python scripts/fleet_soak.py --gateways 2 --wearables 2 --speed 20x --duration 10 --outage 3 \\
-        --outage-at 3 --work /tmp/soak --results-dir /tmp/soak     # the small scale the test runs
+    python scripts/fleet_soak.py --gateways 2 --wearables 2 --speed 20x --outage-at 1 --outage 3 \\
+        --after 3 --work /tmp/soak --results-dir /tmp/soak         # the small scale the test runs
 
 Writes <results-dir>/fleet_soak.json and fleet_soak.md (default docs/results).
 """
@@ -51,9 +51,10 @@ def main() -> int:
     p.add_argument("--gateways", type=int, default=20)
     p.add_argument("--wearables", type=int, default=8, help="software wearables per gateway")
     p.add_argument("--speed", default="1x", help="wearable speed (1x = real time)")
-    p.add_argument("--duration", type=float, default=180.0, help="seconds each gateway streams")
-    p.add_argument("--outage-at", type=float, default=50.0, help="seconds after every gateway's first window")
+    p.add_argument("--outage-at", type=float, default=40.0, help="seconds after every gateway's first window")
     p.add_argument("--outage", type=float, default=60.0, help="seconds the broker stays down")
+    p.add_argument("--after", type=float, default=40.0,
+                   help="seconds the gateways keep streaming after the broker is back; then Ctrl-C (SIGINT)")
     p.add_argument("--work", type=Path, default=REPO / "runs" / "fleet_soak")
     p.add_argument("--results-dir", type=Path, default=REPO / "docs" / "results")
     args = p.parse_args()
@@ -70,28 +71,41 @@ def main() -> int:
     wait_until(lambda: "subscribed" in (work / "collect.out").read_text(), 60, "the collector's subscription")
 
     names = [f"gw{i:02d}" for i in range(args.gateways)]
-    gateways = {name: subprocess.Popen(
-        cli("stream", "--simulate", args.wearables, "--speed", args.speed, "--duration", args.duration, "--quiet",
-            "--jsonl", work / f"{name}.jsonl", "--mqtt", url, "--gateway", name, "--mqtt-queue", work / f"{name}.sqlite"),
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in names}
-    print(f"{len(names)} gateways x {args.wearables} wearables started; waiting for first windows", flush=True)
-    wait_until(lambda: all((work / f"{n}.jsonl").exists() and read_jsonl(work / f"{n}.jsonl") for n in names),
-               120, "a first window from every gateway")
-    time.sleep(args.outage_at)
-    broker.stop()
-    down_wall = time.time()
-    print(f"broker stopped for {args.outage:.0f} s", flush=True)
-    time.sleep(args.outage)
-    broker.start()
-    up_wall = time.time()
-    print("broker started again; waiting for the gateways to finish", flush=True)
-
-    reports = {}
-    for name, proc in gateways.items():
-        out, err = proc.communicate(timeout=args.duration + 300)
-        if proc.returncode != 0:
-            raise SystemExit(f"fleet_soak: gateway {name} failed: {err.strip()[-400:]}")
-        reports[name] = json.loads(out.strip().splitlines()[-1])["summary"]
+    gateways: dict[str, subprocess.Popen] = {}
+    try:
+        for name in names:
+            gateways[name] = subprocess.Popen(
+                cli("stream", "--simulate", args.wearables, "--speed", args.speed, "--quiet", "--jsonl", work / f"{name}.jsonl", "--mqtt", url, "--gateway", name,
+                    "--mqtt-queue", work / f"{name}.sqlite"),
+                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        print(f"{len(names)} gateways x {args.wearables} wearables started; waiting for first windows", flush=True)
+        wait_until(lambda: all((work / f"{n}.jsonl").exists() and read_jsonl(work / f"{n}.jsonl") for n in names),
+                   600, "a first window from every gateway")
+        time.sleep(args.outage_at)
+        broker.stop()
+        down_wall = time.time()
+        print(f"broker stopped for {args.outage:.0f} s", flush=True)
+        time.sleep(args.outage)
+        broker.start()
+        up_wall = time.time()
+        print(f"broker started again; gateways stop in {args.after:.0f} s", flush=True)
+        time.sleep(args.after)
+        for proc in gateways.values():
+            proc.send_signal(signal.SIGINT)      # as a user stops a gateway: it drains its queue and exits
+        reports = {}
+        for name, proc in gateways.items():
+            out, err = proc.communicate(timeout=300)
+            if proc.returncode != 0:
+                raise SystemExit(f"fleet_soak: gateway {name} failed: {err.strip()[-400:]}")
+            reports[name] = json.loads(out.strip().splitlines()[-1])["summary"]
+    finally:
+        for proc in gateways.values():      # on any failure: nothing of ours is left running
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if any(proc.returncode != 0 for proc in gateways.values()) or len(gateways) < len(names):
+            collector.kill()
+            broker.stop()
 
     truth = {(n, r["device"], r["window_start"]) for n in names for r in read_jsonl(work / f"{n}.jsonl")}
     collected_files = sorted((work / "collected").glob("gw*/*.jsonl"))
@@ -123,7 +137,7 @@ def main() -> int:
                                                       if Path(sys.argv[0]).is_absolute() else sys.argv[0],
                                                       *sys.argv[1:]]),
         "gateways": args.gateways, "wearables_per_gateway": args.wearables, "speed": args.speed,
-        "gateway_seconds": args.duration, "broker_down_seconds": round(up_wall - down_wall, 1),
+        "broker_down_seconds": round(up_wall - down_wall, 1),
         "windows_classified_by_gateways": len(truth),
         "windows_classified_while_broker_down": sum(1 for r in rows if r[3] and down_wall <= r[3] <= up_wall),
         "windows_collected": len(got),

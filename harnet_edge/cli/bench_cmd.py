@@ -62,11 +62,7 @@ def run(args) -> int:
             from ..errors import HarnetEdgeError
             raise HarnetEdgeError("bench merge needs result files: harnet-edge bench merge A.json B.json")
         args.out.mkdir(parents=True, exist_ok=True)
-        for report in reports:
-            print(render_table(report) + "\n")
-        (args.out / "merged.json").write_text(json.dumps(reports, indent=2))
-        print(f"plot: {plot_or_hint(reports, args.out / 'merged.png')}")
-        return 0
+        return merge(reports, args.models[1:], args.out)
     models = args.models
     if not models:
         from ..runtime.defaults import default_models
@@ -85,12 +81,23 @@ def run(args) -> int:
     return 0
 
 
-def plot_or_hint(reports, path) -> str:
+def merge(reports: list[dict], paths: list[Path], out: Path) -> int:
+    """Devices side by side: one table (a column per device), one plot (a colour per device)."""
+    from ..bench.merge import device_names, plot_side_by_side, side_by_side
+
+    names = device_names(paths)
+    print(side_by_side(reports, names))
+    (out / "merged.json").write_text(json.dumps(reports, indent=2))
+    print(f"plot: {plot_or_hint(reports, out / 'merged.png', lambda r, p: plot_side_by_side(r, names, p))}")
+    return 0
+
+
+def plot_or_hint(reports, path, draw=None) -> str:
     """The device side has no matplotlib by default: the table and JSON still count, the picture
     can be drawn later, anywhere, with ``bench merge``."""
     from ..bench.table import plot
 
     try:
-        return str(plot(reports, path))
+        return str((draw or plot)(reports, path))
     except ModuleNotFoundError:
         return "skipped (matplotlib not installed: pip install 'harnet-edge[plot]', or run bench merge elsewhere)"

@@ -21,7 +21,7 @@ def test_broker_outage_mid_run_loses_and_duplicates_nothing(tmp_path):
         pytest.skip("mosquitto is not installed (Debian: apt-get install mosquitto; .ci/run installs it)")
     work = tmp_path / "soak"
     result = subprocess.run([sys.executable, "scripts/fleet_soak.py", "--gateways", "2", "--wearables", "2",
-                             "--speed", "20x", "--duration", "10", "--outage-at", "2", "--outage", "3",
+                             "--speed", "20x", "--outage-at", "1", "--outage", "3", "--after", "3",
                              "--work", work, "--results-dir", tmp_path], cwd=REPO, capture_output=True, text=True,
                             timeout=240)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
