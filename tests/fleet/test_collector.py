@@ -45,3 +45,14 @@ def test_redelivered_windows_are_written_once_even_across_restarts(mosquitto, tm
     assert (again["windows"], again["duplicates"]) == (0, 1)
     lines = (tmp_path / "gw1" / "dev A.jsonl").read_text().splitlines()
     assert [json.loads(line)["run_id"] for line in lines] == ["r1", "r2"]
+
+
+def test_broker_keeps_the_collectors_messages_while_it_is_away_even_across_a_broker_restart(mosquitto, tmp_path):
+    away = Collector(parse_broker_url(mosquitto.url + "/p"), tmp_path).start()      # subscribes once
+    assert away.subscribed.wait(10)
+    away.stop()
+    publish(mosquitto.port, [("p/gw1/d/windows", {"device": "d", "window_start": 0.0, "run_id": "r"})])
+    mosquitto.stop()                     # a clean stop writes the broker's persistence file
+    mosquitto.start()
+    back = run_collector(mosquitto, tmp_path, [], 1)
+    assert back["windows"] == 1
