@@ -56,3 +56,13 @@ def test_broker_keeps_the_collectors_messages_while_it_is_away_even_across_a_bro
     mosquitto.start()
     back = run_collector(mosquitto, tmp_path, [], 1)
     assert back["windows"] == 1
+
+
+def test_a_line_cut_by_a_crash_does_not_swallow_the_next_window(mosquitto, tmp_path):
+    (tmp_path / "gw1").mkdir()
+    (tmp_path / "gw1" / "d.jsonl").write_text('{"device": "d", "window_start": 0.0, "run_id": "r", "lab')
+    report = run_collector(mosquitto, tmp_path, [("p/gw1/d/windows", {"device": "d", "window_start": 0.0,
+                                                                       "run_id": "r"})], 1)
+    assert report["windows"] == 1                      # the cut line was never acknowledged: written again
+    lines = (tmp_path / "gw1" / "d.jsonl").read_text().splitlines()
+    assert json.loads(lines[-1]) == {"device": "d", "window_start": 0.0, "run_id": "r"}
