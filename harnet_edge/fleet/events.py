@@ -7,7 +7,8 @@ import time
 
 # The runtime reports device changes as text ("<device>: connected"); these are the events it means.
 _EVENTS = [("reconnected", "reconnected"), ("connected", "connected"), ("disconnected", "disconnected"),
-           ("connect failed", "connect_failed"), ("replay finished", "finished"), ("battery", "battery")]
+           ("connect failed", "connect_failed"), ("replay finished", "finished"), ("battery", "battery"),
+           ("device clock restarted", "clock_reset")]
 
 
 def window_record(record: dict, gateway: str, run_id: str) -> dict:
