@@ -50,11 +50,12 @@ class Collector:
         for path in self.out.glob("*/*.jsonl"):
             if path.name == "status.jsonl":
                 continue
-            for line in path.read_text().splitlines():
-                try:
-                    self.seen.add(window_key(json.loads(line)))
-                except json.JSONDecodeError:
-                    continue      # a line cut by a crash: the window will be re-sent or is lost anyway
+            with open(path) as fh:
+                for line in fh:
+                    try:
+                        self.seen.add(window_key(json.loads(line)))
+                    except json.JSONDecodeError:
+                        continue      # a line cut by a crash: that window's message was never acknowledged
 
     def start(self) -> "Collector":
         self.client.connect_async(self.broker.host, self.broker.port, keepalive=15)
@@ -84,7 +85,9 @@ class Collector:
         fh = self.files.get(path)
         if fh is None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fh = self.files[path] = open(path, "a", buffering=1)
+            fh = self.files[path] = open(path, "a+", buffering=1)
+            if fh.tell() and (fh.seek(fh.tell() - 1), fh.read(1))[1] != "\n":
+                fh.write("\n")     # a line cut by a crash stays alone instead of swallowing the next one
         fh.write(json.dumps(payload) + "\n")
         fh.flush()   # before paho acknowledges the message (after this callback returns)
 
