@@ -12,7 +12,8 @@ def register(sub) -> None:
     p = sub.add_parser("data", help="summarise a benchmark dataset as windows per class and subject")
     p.add_argument("dataset", choices=["adl", "selfback"], help="named benchmark set")
     p.add_argument("--root", type=Path, help="datasets folder (default: ../shared/datasets)")
-    p.add_argument("--mode", choices=["paper", "resample"], help="window resizing mode (default per dataset)")
+    p.add_argument("--mode", choices=["paper", "resample"], help="window resizing mode (default per dataset); paper = the paper's linear resize, "
+                        "without the anti-aliasing low-pass of resample")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 

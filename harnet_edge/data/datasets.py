@@ -29,6 +29,8 @@ def datasets_root(required: bool = True) -> Path | None:
 # name -> (reader, folder, windowing defaults: window_s, hop_s, mode)
 BENCHMARKS = {
     # The HARNet paper's ADL set: 10 s windows, 5 s overlap, each window resized to 300 samples.
+    # Paper mode has no anti-aliasing filter (as the paper's scripts); harmless here, since HMP is
+    # sampled at 32 Hz and holds almost nothing above 15 Hz, but not a choice for 50-100 Hz data.
     "adl": dict(reader=lambda root: hmp_adl.read_hmp_adl(root / "hmp_adl"), window_s=10.0, hop_s=5.0,
                 mode="paper", classes=hmp_adl.PAPER_CLASSES, cv="loso"),
     # selfBACK wrist: 9 classes, 33 subjects; non-overlapping windows, grouped 5-fold by subject.

@@ -1,33 +1,27 @@
 """Offline resampling of whole recordings to exactly 30 Hz (numpy only).
 
 Two modes:
-- ``resample_to_rate``: anti-aliased (windowed-sinc low-pass below the new Nyquist frequency,
-  zero-phase because the whole recording is available) then interpolated onto a uniform grid.
+- ``resample_to_rate``: anti-aliased with the low-pass the live runtime uses (``antialias``; applied
+  centred here, which equals the live causal filter with its delay taken off) then interpolated
+  onto a uniform grid.
 - ``resize_window``: the paper-compatible mode, a plain linear resize of each window to the model's
-  length (what the HARNet evaluation scripts did), kept to reproduce published numbers.
+  length (what the HARNet evaluation scripts did), kept to reproduce published numbers. It does NOT
+  low-pass: content above 15 Hz in 50-100 Hz input folds into the 30 Hz windows. Use it only to
+  compare with the paper, never for models meant for the live runtime.
 """
 from __future__ import annotations
 
 import numpy as np
 
-TARGET_RATE_HZ = 30.0
-
-
-def lowpass_kernel(cutoff_ratio: float, n_taps: int | None = None) -> np.ndarray:
-    """Hamming-windowed sinc, cutoff as a fraction of the input sample rate (0..0.5)."""
-    if n_taps is None:
-        # About four periods of the cutoff on each side: enough stop-band for 1/64 g data.
-        n_taps = int(np.ceil(4.0 / cutoff_ratio)) | 1
-    n = np.arange(n_taps) - (n_taps - 1) / 2
-    kernel = 2 * cutoff_ratio * np.sinc(2 * cutoff_ratio * n) * np.hamming(n_taps)
-    return kernel / kernel.sum()
+from .antialias import TARGET_HZ as TARGET_RATE_HZ
+from .antialias import antialias_taps
 
 
 def anti_alias(xyz: np.ndarray, rate_hz: float, target_hz: float = TARGET_RATE_HZ) -> np.ndarray:
-    """Low-pass at 0.9 x the target Nyquist frequency when downsampling; unchanged otherwise."""
-    if rate_hz <= target_hz * 1.02:
+    """The shared anti-aliasing low-pass (``antialias_taps``), zero-phase; unchanged when none is needed."""
+    kernel = antialias_taps(rate_hz, target_hz)
+    if len(kernel) == 1:
         return xyz
-    kernel = lowpass_kernel(0.9 * (target_hz / 2) / rate_hz)
     half = len(kernel) // 2
     # Reflect-pad so the edges keep their level instead of decaying towards zero.
     padded = np.pad(xyz, ((half, half), (0, 0)), mode="reflect") if len(xyz) > half else \

@@ -1,8 +1,10 @@
 """Live resampling of one device's stream to exactly 30 Hz, causally, with gap detection.
 
 Device timestamps are the truth (the wearable's clock, jittered, maybe drifting against the host):
-samples are low-pass filtered with a causal windowed-sinc FIR designed for the measured input rate
-(cutoff 0.9 x 15 Hz), the filter's group delay is taken off their timestamps, and the filtered
+samples are low-pass filtered causally with the anti-aliasing FIR the offline path uses
+(``harnet_edge.data.antialias``: >= 40 dB down from 14.5 Hz, flat below 10 Hz) designed for the
+measured input rate; the filter's group delay (about 0.33 s at any rate) is taken off their
+timestamps, so a sample reaches its window that much later than it arrived. The filtered
 series is linearly interpolated at every 1/30 s grid point it already covers. A hole longer than
 ``max_gap_s`` ends the current stretch: the filter restarts and the grid starts again after the
 hole, so nothing downstream is ever interpolated across missing data.
@@ -13,17 +15,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-TARGET_HZ = 30.0
+from ..data.antialias import TARGET_HZ, antialias_taps
 
 
 def causal_lowpass(rate_hz: float, target_hz: float = TARGET_HZ) -> np.ndarray:
-    if rate_hz <= target_hz * 1.05:
-        return np.ones(1)
-    cutoff = 0.9 * (target_hz / 2) / rate_hz
-    n_taps = int(np.ceil(3.0 / cutoff)) | 1
-    n = np.arange(n_taps) - (n_taps - 1) / 2
-    taps = 2 * cutoff * np.sinc(2 * cutoff * n) * np.hamming(n_taps)
-    return taps / taps.sum()
+    """The shared anti-aliasing taps, applied causally here (the delay is compensated in time)."""
+    return antialias_taps(rate_hz, target_hz)
+
+# Re-design the filter when the measured rate moves this much: the stop band (14.5 Hz by design)
+# must stay below 15 Hz, and taps are cheap to compute.
+REDESIGN_FRACTION = 0.02
 
 
 @dataclass
@@ -75,7 +76,7 @@ class Resampler30Hz:
         # Mean, not median: timestamp jitter cancels in the mean, while it biases a median of few values.
         rate = 1.0 / float(dt.mean())
         self.rate_hz = rate
-        if self.taps is None or abs(rate - self.design_rate) / self.design_rate > 0.1:
+        if self.taps is None or abs(rate - self.design_rate) / self.design_rate > REDESIGN_FRACTION:
             self.design_rate = rate
             self.taps = causal_lowpass(rate, self.target_hz)
             k = len(self.taps)
@@ -149,7 +150,9 @@ class Resampler30Hz:
             xf_all = np.concatenate([px[None], filtered])
         else:
             tf_all, xf_all = tf, filtered
-            self.next_grid = tf[0]
+            # The grid starts at the first real sample, not at its delayed filter output: earlier
+            # points would be made of start-up padding (and, after a gap, would fall inside the hole).
+            self.next_grid = float(t[0])
         self.prev_point = (tf[-1], filtered[-1], arrival)
         if self.next_grid is None or self.next_grid > tf_all[-1]:
             return
