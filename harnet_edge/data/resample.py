@@ -15,6 +15,11 @@ import numpy as np
 
 from .antialias import TARGET_HZ as TARGET_RATE_HZ
 from .antialias import antialias_taps
+from .plausibility import MIN_RATE_HZ, rate_problem
+from .recording import DataError
+
+# The most 30 Hz samples one input sample may become: the slowest usable input, with slack for jitter.
+MAX_SAMPLES_PER_INPUT = 4 * TARGET_RATE_HZ / MIN_RATE_HZ + 2
 
 
 def anti_alias(xyz: np.ndarray, rate_hz: float, target_hz: float = TARGET_RATE_HZ) -> np.ndarray:
@@ -38,8 +43,13 @@ def resample_to_rate(t: np.ndarray, xyz: np.ndarray, target_hz: float = TARGET_R
         return t[:0], xyz[:0].astype(np.float32)
     if rate_hz is None:
         rate_hz = 1.0 / float(np.median(np.diff(t)))
+    n_out = int(np.floor((t[-1] - t[0]) * target_hz + 1e-9)) + 1
+    if n_out > MAX_SAMPLES_PER_INPUT * len(t):
+        # Memory stays bounded whatever the timestamps say (ms read as s would ask for 600 per sample).
+        raise DataError(f"resampling {len(t)} samples spanning {t[-1] - t[0]:.4g} s to {target_hz:g} Hz would "
+                        f"make {n_out}; {rate_problem(rate_hz, column_hint=False) or 'check the timestamps'}")
     filtered = anti_alias(xyz, rate_hz, target_hz)
-    grid = t[0] + np.arange(int(np.floor((t[-1] - t[0]) * target_hz + 1e-9)) + 1) / target_hz
+    grid = t[0] + np.arange(n_out) / target_hz
     out = np.stack([np.interp(grid, t, filtered[:, a]) for a in range(3)], axis=1)
     return grid, out.astype(np.float32)
 

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .recording import Recording
+from .plausibility import rate_problem
+from .recording import DataError, Recording
 from .resample import TARGET_RATE_HZ, resample_to_rate, resize_window
 
 
@@ -49,6 +50,9 @@ def window_recording(rec: Recording, window_s: float = 10.0, hop_s: float | None
     hop_s = window_s if hop_s is None else hop_s
     length = int(round(window_s * TARGET_RATE_HZ))
     rate = rec.rate_hz
+    problem = rate_problem(rate)
+    if problem:     # before any window: a unit mistake or a rate HARNet cannot use
+        raise DataError(f"{rec.source or rec.subject}: {problem}")
     max_gap_s = max_gap_s if max_gap_s is not None else max(3.0 / rate, 0.1)
     windows, starts, dropped = [], [], 0
     for part in split_at_gaps(rec.t, max_gap_s):

@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 
 from .engines import Engine
-from .resampler import Resampler30Hz
+from .resampler import Resampler30Hz, ResamplerOutput
 from .ring_buffer import RingBuffer
 from .samples import Classification, SampleBatch, Window
 from .sinks import Sink
@@ -37,6 +37,9 @@ class DevicePipeline:
         self.breaks: list[tuple[int, bool]] = []    # (raw sample index, device clock restarted) to cut at
         self.clock_resets = 0
         self.packets_lost = 0
+        self.ending = False
+        self.refusal: str | None = None    # the rate cannot be used (see Resampler30Hz)
+        self.notices: list[str] = []       # one-line status messages for the sinks
 
     def ingest(self, batch: SampleBatch) -> None:
         self.raw.extend(batch.t, batch.xyz, batch.arrival)
@@ -53,6 +56,10 @@ class DevicePipeline:
         self.breaks.append((self.raw.total, clock_restarted))
         self.clock_resets += clock_restarted
 
+    def end_of_stream(self) -> None:
+        """The source has no more samples (a replayed file ended): flush them through on the next step."""
+        self.ending = True
+
     def process(self) -> list[Window]:
         windows = []
         while self.breaks and self.breaks[0][0] <= self.raw.total:
@@ -65,17 +72,28 @@ class DevicePipeline:
                 self.losses.clear()
             else:
                 self.resampler.restart()
-        return windows + self._process_until(self.raw.total)
+        final, self.ending = self.ending, False
+        return windows + self._process_until(self.raw.total, final)
 
-    def _process_until(self, stop: int) -> list[Window]:
+    def _process_until(self, stop: int, final: bool = False) -> list[Window]:
         t, x, arrival, end = self.raw.since(self.read_index)
         keep = max(0, len(t) - (end - stop))          # samples before ``stop`` only
         t, x, arrival, end = t[:keep], x[:keep], arrival[:keep], min(end, stop)
         self.samples_overwritten += max(0, (end - self.read_index) - len(t))
         self.read_index = max(self.read_index, end)
         if len(t) == 0:
-            return []
+            if not final:
+                return []
+            t, x, arrival = t[:0], x[:0], np.zeros(1)
         out = self.resampler.push(t, x, float(arrival[-1]))
+        if self.resampler.refusal != self.refusal:
+            self.refusal = self.resampler.refusal
+            if self.refusal:
+                self.notices.append(f"samples not classified: {self.refusal}")
+        if final:           # the source has ended: what the filter still holds completes the stream
+            tail = self.resampler.flush(float(arrival[-1]))
+            out = ResamplerOutput(np.concatenate([out.t, tail.t]), np.concatenate([out.x, tail.x]),
+                                  np.concatenate([out.arrival, tail.arrival]), out.gaps)
         self.gaps += out.gaps
         if len(out.t) == 0:
             return []
@@ -116,6 +134,7 @@ class StreamRuntime:
         self.windows_done = 0
         self.withheld = 0
         self.reconnects = Counter()
+        self.refused: dict[str, str] = {}     # device -> why its samples were not classified
         self.started = time.monotonic()
         self.notify = lambda: None   # set by the source loop to wake the classifier
 
@@ -154,6 +173,10 @@ class StreamRuntime:
         ready: list[Window] = []
         for pipeline in self.devices.values():
             ready += pipeline.process()
+            while pipeline.notices:
+                text = pipeline.notices.pop(0)
+                self.refused[pipeline.device] = text
+                self.status(pipeline.device, text)
         results = []
         for a in range(0, len(ready), self.max_batch):
             results += self._classify(ready[a:a + self.max_batch])
@@ -190,7 +213,7 @@ class StreamRuntime:
         lat = np.asarray(self.latencies)
         gaps = [g for p in self.devices.values() for g in p.gaps]
         dropped = {k: sum(p.resampler.counters[k] for p in self.devices.values())
-                   for k in ("dropped_backwards", "dropped_non_finite")}
+                   for k in ("dropped_backwards", "dropped_non_finite", "dropped_implausible_rate")}
         return {"devices": len(self.devices), "windows": self.windows_done, "withheld": self.withheld,
                 "labels": dict(self.labels),
                 "latency_ms": {q: round(float(np.percentile(lat, int(q[1:]))), 2) if len(lat) else None
@@ -200,4 +223,5 @@ class StreamRuntime:
                 "reconnects": sum(self.reconnects.values()),
                 "packets_lost": sum(p.packets_lost for p in self.devices.values()),
                 "clock_resets": sum(p.clock_resets for p in self.devices.values()), **dropped,
+                "refused": dict(self.refused),
                 "wall_seconds": round(time.monotonic() - self.started, 2)}

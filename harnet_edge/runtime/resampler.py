@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..data.antialias import TARGET_HZ, antialias_taps
+from ..data.plausibility import rate_problem
 
 
 def causal_lowpass(rate_hz: float, target_hz: float = TARGET_HZ) -> np.ndarray:
@@ -45,7 +46,9 @@ class Resampler30Hz:
         self.taps = causal_lowpass(nominal_rate_hz) if nominal_rate_hz else None
         self.design_rate = nominal_rate_hz or 0.0
         self.recent_dt: list[float] = []
-        self.counters = {"dropped_backwards": 0, "dropped_non_finite": 0, "gaps": 0, "gap_seconds": 0.0}
+        self.counters = {"dropped_backwards": 0, "dropped_non_finite": 0, "gaps": 0, "gap_seconds": 0.0,
+                         "dropped_implausible_rate": 0}
+        self.refusal: str | None = None     # why the measured rate cannot be used, while it cannot
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []
         self.restart()
         self.last_t = -np.inf
@@ -59,6 +62,23 @@ class Resampler30Hz:
         """The device clock restarted (reboot): what follows may be stamped earlier than what came before."""
         self.restart()
         self.last_t = -np.inf
+
+    def flush(self, arrival: float = 0.0) -> ResamplerOutput:
+        """End of stream: hold the last value through the filter (the offline path pads its edge the
+        same way), so the grid reaches the last real sample instead of stopping a filter delay short."""
+        empty = ResamplerOutput(np.zeros(0), np.zeros((0, 3), np.float32), np.zeros(0))
+        if self.prev_point is None or self.taps is None or len(self.taps) == 1 or not len(self.history):
+            return empty
+        n = (len(self.taps) - 1) // 2 + 1
+        t_pad = self.last_t + np.arange(1, n + 1) / self.rate_hz
+        out_t, out_x, out_arr = [], [], []
+        self._filter_segment(t_pad, np.repeat(self.history[-1:], n, axis=0), arrival, out_t, out_x, out_arr)
+        self.restart()
+        if not out_t:
+            return empty
+        t, x, arr = np.concatenate(out_t), np.concatenate(out_x), np.concatenate(out_arr)
+        real = t <= self.last_t + 1e-9
+        return ResamplerOutput(t[real], x[real].astype(np.float32), arr[real])
 
     @property
     def max_gap_s(self) -> float:
@@ -76,6 +96,12 @@ class Resampler30Hz:
         # Mean, not median: timestamp jitter cancels in the mean, while it biases a median of few values.
         rate = 1.0 / float(dt.mean())
         self.rate_hz = rate
+        # A rate HARNet cannot use (1 Hz data, timestamps in ms or us): refuse until it changes,
+        # rather than interpolate 30 Hz windows out of almost nothing (or out of memory).
+        self.refusal = rate_problem(rate, float(dt.mean()), column_hint=False)
+        if self.refusal:
+            self.taps, self.design_rate = np.ones(1), rate
+            return
         if self.taps is None or abs(rate - self.design_rate) / self.design_rate > REDESIGN_FRACTION:
             self.design_rate = rate
             self.taps = causal_lowpass(rate, self.target_hz)
@@ -109,8 +135,16 @@ class Resampler30Hz:
             x = np.concatenate([p[1] for p in self._pending])
             self._pending = []
             self._update_rate(t)
+            if self.taps is None:      # not measurable yet (irregular start): keep waiting
+                self._pending = [(t, x)]
+                return empty
         else:
             self._update_rate(np.concatenate([[self.last_t], t]) if processed_before else t)
+        if self.refusal:
+            self.counters["dropped_implausible_rate"] += len(t)
+            self.last_t = t[-1]
+            self.restart()
+            return empty
         prev_t = self.last_t if processed_before else -np.inf
         out_t, out_x, out_arr, gaps = [], [], [], []
         jumps = np.diff(np.concatenate([[prev_t], t])) > self.max_gap_s

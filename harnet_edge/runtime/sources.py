@@ -9,43 +9,56 @@ import asyncio
 import time
 from pathlib import Path
 
-import numpy as np
 
 from .samples import SampleBatch
 
 
 class ReplaySource:
-    """A recorded CSV (time,x,y,z[,label,subject]) played at real or accelerated speed."""
+    """A recorded CSV (time,x,y,z[,label,subject]) played at real or accelerated speed.
 
-    def __init__(self, path, device: str | None = None, speed: float = 1.0, burst: int = 8):
-        from ..data.csv_file import read_csv
+    The file is read a chunk at a time (a week at 100 Hz replays in bounded memory); its header,
+    first chunk and time axis are checked when the source is made, so a unit mistake is refused
+    before any window is classified.
+    """
+
+    def __init__(self, path, device: str | None = None, speed: float = 1.0, burst: int = 8,
+                 chunk_bytes: int = 1 << 20):
+        from ..data.csv_file import iter_csv_chunks
 
         self.path = Path(path)
         self.device = device or self.path.name.split(".")[0]
-        recordings = read_csv(self.path)
-        self.t = np.concatenate([r.t for r in recordings])
-        self.xyz = np.concatenate([r.xyz for r in recordings])
+        self.chunks = iter_csv_chunks(self.path, chunk_bytes)
+        self.first = next(self.chunks)
         self.speed = speed
         self.burst = burst
 
+    def _chunks(self):
+        yield self.first
+        yield from self.chunks
+
     async def run(self, runtime) -> None:
         pipeline = runtime.add_device(self.device)
-        start_wall, start_t = time.monotonic(), self.t[0]
-        for a in range(0, len(self.t), self.burst):
-            t, xyz = self.t[a:a + self.burst], self.xyz[a:a + self.burst]
-            if self.speed > 0:
-                due = start_wall + (t[-1] - start_t) / self.speed
-                delay = due - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            else:
-                # As fast as possible, but a file can wait: never run ahead of the runtime by more
-                # than half the device's ring buffer, so no sample is overwritten unread.
-                while pipeline.unread > pipeline.raw.capacity // 2:
-                    runtime.notify()
-                    await asyncio.sleep(0.001)
-            runtime.ingest(SampleBatch(self.device, t, xyz))
-            runtime.notify()
+        start_wall, start_t = time.monotonic(), self.first.t[0]
+        # As fast as possible, a file can wait: bursts of a quarter of the device's ring buffer, and
+        # never more than half of it unread, so no sample is overwritten before it is processed.
+        burst = self.burst if self.speed > 0 else max(self.burst, pipeline.raw.capacity // 4)
+        for chunk in self._chunks():
+            for a in range(0, len(chunk.t), burst):
+                t, xyz = chunk.t[a:a + burst], chunk.xyz[a:a + burst]
+                if self.speed > 0:
+                    due = start_wall + (t[-1] - start_t) / self.speed
+                    delay = due - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                else:
+                    while pipeline.unread > pipeline.raw.capacity // 2:
+                        runtime.notify()
+                        await asyncio.sleep(0)
+                runtime.ingest(SampleBatch(self.device, t, xyz))
+                runtime.notify()
+            await asyncio.sleep(0)     # reading the next chunk blocks: let the others run first
+        pipeline.end_of_stream()
+        runtime.notify()
         runtime.status(self.device, "replay finished")
 
 
