@@ -218,7 +218,7 @@ def write_csv(path, t: np.ndarray, xyz: np.ndarray, label: str | None = None, su
     path = Path(path)
     extra_header = (",label" if label is not None else "") + (",subject" if subject is not None else "")
     extra = (f",{label}" if label is not None else "") + (f",{subject}" if subject is not None else "")
-    time_format = "%.4f" if TIME_COLUMNS.get(time_column, 1.0) == 1.0 else "%.0f"
+    time_format = "%.6f" if TIME_COLUMNS.get(time_column, 1.0) == 1.0 else "%.0f"
     table = np.column_stack([np.asarray(t, np.float64), np.asarray(xyz, np.float64)])
     with (gzip.open(path, "wb") if path.suffix == ".gz" else open(path, "wb")) as fh:
         fh.write(f"{time_column},x,y,z{extra_header}\n".encode())

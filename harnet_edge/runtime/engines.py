@@ -41,6 +41,9 @@ class Engine:
         if len(windows) == 0:
             return np.zeros((0, len(self.info.classes)), np.float32)
         out = self._infer(windows).astype(np.float32)
+        if out.shape != (len(windows), len(self.info.classes)):
+            raise ModelFileError(f"{self.path.name}: the model outputs {_shape(out.shape[1:])} values per window "
+                                 f"but its metadata names {len(self.info.classes)} classes")
         if self.info.extra.get("output", "logits") == "logits":
             out = softmax(out)
         return out
@@ -58,6 +61,26 @@ class Engine:
 
     def _infer(self, windows: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def check_io(self, input_shape, output_shape) -> None:
+        """The graph's declared shapes against the metadata; symbolic (None/str) dimensions pass here
+        and are checked on the first run instead."""
+        name, info = self.path.name, self.info
+        fixed = [d if isinstance(d, (int, np.integer)) and d > 0 else None for d in input_shape]
+        if len(fixed) != 3 or fixed[1] not in (3, None):
+            raise ModelFileError(f"{name}: model input has shape {_shape(input_shape)}; the runtime feeds "
+                                 f"(batch, 3, {info.window_samples})")
+        if fixed[2] not in (info.window_samples, None):
+            raise ModelFileError(f"{name}: model input takes {fixed[2]} samples per window but its metadata "
+                                 f"says window_samples={info.window_samples}")
+        out = [d if isinstance(d, (int, np.integer)) and d > 0 else None for d in output_shape]
+        if len(out) != 2 or out[1] not in (len(info.classes), None):
+            raise ModelFileError(f"{name}: model output has shape {_shape(output_shape)} but its metadata names "
+                                 f"{len(info.classes)} classes")
+
+
+def _shape(shape) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 class OnnxEngine(Engine):
@@ -77,8 +100,12 @@ class OnnxEngine(Engine):
         except Exception as exc:
             raise ModelFileError(f"{Path(path).name}: onnxruntime cannot load it ({_first_line(exc)})") from None
         super().__init__(path, threads, self.session)
-        self.input_name = self.session.get_inputs()[0].name
-        self.fixed_batch = self.session.get_inputs()[0].shape[0]
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        if len(inputs) != 1:
+            raise ModelFileError(f"{self.path.name}: model has {len(inputs)} inputs; the runtime feeds one")
+        self.check_io(inputs[0].shape, outputs[0].shape)
+        self.input_name = inputs[0].name
+        self.fixed_batch = inputs[0].shape[0]
 
     def _infer(self, windows: np.ndarray) -> np.ndarray:
         if isinstance(self.fixed_batch, int) and self.fixed_batch != len(windows):
@@ -118,6 +145,7 @@ class TFLiteEngine(Engine):
             raise ModelFileError(f"{self.path.name}: {self.backend} cannot load it ({_first_line(exc)}){hint}") from None
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
+        self.check_io(list(self.input["shape"]), list(self.output["shape"]))
 
     def _infer(self, windows: np.ndarray) -> np.ndarray:
         outputs = []

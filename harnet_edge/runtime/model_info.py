@@ -7,6 +7,7 @@ the TFLite schema package: the TFLite side is a minimal flatbuffer walk.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,12 +39,32 @@ class ModelInfo:
 
     @classmethod
     def from_dict(cls, meta: dict, source: str) -> "ModelInfo":
+        """Checked field by field: a wrong type here would surface later as a wrong label or a traceback."""
+        if not isinstance(meta, dict):
+            raise ModelFileError(f"{source}: harnet-edge metadata is not a JSON object")
         missing = [k for k in REQUIRED if k not in meta]
         if missing:
             raise ModelFileError(f"{source}: model metadata lacks {missing}; re-export it with harnet-edge export")
-        return cls(tuple(meta["classes"]), float(meta["sample_rate_hz"]), int(meta["window_samples"]),
-                   str(meta["input_layout"]).split(":")[0].strip(), meta["input_units"],
-                   meta.get("variant", "unknown"), meta.get("quantisation", "fp32"), meta)
+        classes = meta["classes"]
+        if not isinstance(classes, list) or not classes or \
+                not all(isinstance(c, str) and c.strip() for c in classes):
+            raise ModelFileError(f"{source}: metadata 'classes' must be a non-empty list of names, "
+                                 f"got {_short(classes)}")
+        if len(set(classes)) != len(classes):
+            raise ModelFileError(f"{source}: metadata 'classes' names a class twice: {_short(classes)}")
+        rate = _number(meta, "sample_rate_hz", source)
+        window = _number(meta, "window_samples", source)
+        if window != int(window):
+            raise ModelFileError(f"{source}: metadata 'window_samples' must be a whole number, got {window:g}")
+        for key in ("input_layout", "input_units", "variant", "quantisation"):
+            if key in meta and not isinstance(meta[key], str):
+                raise ModelFileError(f"{source}: metadata {key!r} must be text, got {_short(meta[key])}")
+        layout = meta["input_layout"].split(":")[0].strip()
+        if layout != "NCT":
+            raise ModelFileError(f"{source}: metadata 'input_layout' is {layout!r}; the runtime feeds NCT "
+                                 f"(batch, 3 axes, time)")
+        return cls(tuple(classes), rate, int(window), layout,
+                   meta["input_units"], meta.get("variant", "unknown"), meta.get("quantisation", "fp32"), meta)
 
     def check_stream(self, rate_hz: float = 30.0, units: str = "g", window_samples: int | None = None) -> None:
         """Refuse a model whose expectations do not fit the stream it is about to classify."""
@@ -136,6 +157,18 @@ def read_model_info(path, session=None) -> ModelInfo:
     except json.JSONDecodeError:
         raise ModelFileError(f"{path.name}: harnet-edge metadata is not valid JSON") from None
     return ModelInfo.from_dict(meta, path.name)
+
+
+def _number(meta: dict, key: str, source: str) -> float:
+    value = meta[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ModelFileError(f"{source}: metadata {key!r} must be a positive number, got {_short(value)}")
+    return float(value)
+
+
+def _short(value) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _first_line(exc: Exception) -> str:

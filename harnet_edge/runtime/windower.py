@@ -3,24 +3,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data.recording import GRAVITY_MISSING_G, gravity_g
 from .ring_buffer import RingBuffer
 from .samples import Window
 
-# Quality thresholds on a window in g. HARNet was trained on gravity-included g; a median magnitude
-# near 9.8 means m/s^2 was sent as g, near 0 means gravity was removed.
+# Quality thresholds on a window in g. HARNet was trained on gravity-included g: a median magnitude
+# near 9.8 means m/s^2 was sent as g; a mean vector far below 1 g means gravity was removed (see
+# gravity_g: the median magnitude missed it whenever the wearer moved).
 MS2_MEDIAN_NORM = 4.0
-GRAVITY_FREE_MEDIAN_NORM = 0.3
 OUT_OF_RANGE_G = 16.0
+GRAVITY_BLOCK = 60          # 2 s at 30 Hz
 
 
 def quality_flags(x: np.ndarray) -> list[str]:
     """x: (T, 3). Flags that make the window's label untrustworthy."""
-    norm = np.linalg.norm(x, axis=1)
-    median = float(np.median(norm))
     flags = []
-    if median > MS2_MEDIAN_NORM:
+    if float(np.median(np.linalg.norm(x, axis=1))) > MS2_MEDIAN_NORM:
         flags.append("units_look_like_m/s^2")
-    elif median < GRAVITY_FREE_MEDIAN_NORM:
+    elif gravity_g(x, GRAVITY_BLOCK) < GRAVITY_MISSING_G:
         flags.append("gravity_missing")
     if np.abs(x).max() > OUT_OF_RANGE_G:
         flags.append("out_of_range")

@@ -1,0 +1,158 @@
+"""The corpus of bad inputs: one row per case, what a user types and what they must get back.
+
+A row is ``Case(name, argv, inputs, exit, message | flag | windows)``:
+- ``argv``: the command line after ``harnet-edge``; ``{name}`` is replaced by the path ``inputs[name]``
+  makes (see builders.py), ``{tmp}`` by the case's own folder, ``{model}`` by a good student model.
+- ``exit`` 2 with ``message``: stderr is exactly one line, no traceback, matching the regex ``message``.
+- ``flag``: the run succeeds and every window record is withheld (label null) and carries ``flag``
+  (``--jsonl`` is added by the runner).
+- ``windows``: a control that must work: exit 0 and at least this many windows classified.
+- ``subprocess=True`` runs it as a separate process (signals, real stdio); otherwise ``cli.main`` in-process.
+Adding a case is adding a row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .builders import (good_model, labelled, missing, onnx_model, raw_metadata, recording, student_tflite, text)
+
+STREAM = "stream {model} --replay {rec} --speed max --quiet"
+BENCH = "bench {model} --threads 1 --batch 1 --seconds 0.05 --out {tmp}/bench"
+
+
+@dataclass
+class Case:
+    name: str
+    argv: str
+    inputs: dict = field(default_factory=dict)
+    exit: int = 2
+    message: str | None = None
+    flag: str | None = None
+    windows: int | None = None
+    subprocess: bool = False
+
+
+def _nan(t, xyz):
+    xyz[100, 1] = np.nan
+    return t, xyz
+
+
+def _inf(t, xyz):
+    xyz[50, 2] = np.inf
+    return t, xyz
+
+
+def _backwards(t, xyz):
+    t[200] = t[198]
+    return t, xyz
+
+
+def _clipped_spikes(t, xyz):
+    xyz[::40, 0] = 40.0            # a sensor at full scale that is not in g
+    return t, xyz
+
+
+CASES = [
+    # --- time axis: units and rates (issue 14: ms -> 11,998 windows, us -> 21.8 GB, 1 Hz classified)
+    Case("epoch milliseconds", STREAM, {"rec": recording(time_scale=1e3, time_offset=1.7e12)},
+         message=r"rec\.csv.*as milliseconds they would be 50 Hz \(name the column time_ms\)"),
+    Case("epoch microseconds", STREAM, {"rec": recording(time_scale=1e6, time_offset=1.7e15)},
+         message=r"as microseconds they would be 50 Hz"),
+    Case("nanoseconds", STREAM, {"rec": recording(time_scale=1e9)}, message=r"as nanoseconds they would be 50 Hz"),
+    Case("minutes", STREAM, {"rec": recording(time_scale=1 / 60)}, message=r"as minutes they would be (49\.9|50)"),
+    Case("1 Hz data", STREAM, {"rec": recording(rate=1.0, seconds=600)},
+         message=r"1 Hz if they are seconds; HARNet needs 20-1600 Hz"),
+    Case("10 Hz data", STREAM, {"rec": recording(rate=10.0, seconds=120)}, message=r"10 Hz if they are seconds"),
+    Case("5 kHz data", STREAM, {"rec": recording(rate=5000.0, seconds=4)}, message=r"5000 Hz if they are seconds"),
+    Case("time_ms column is read as milliseconds", STREAM,
+         {"rec": recording(time_scale=1e3, time_offset=1.7e12, column="time_ms")}, exit=0, windows=3),
+    Case("time_us column is read as microseconds", STREAM,
+         {"rec": recording(time_scale=1e6, column="time_us", suffix=".csv.gz")}, exit=0, windows=3),
+    Case("finetune on microsecond timestamps (was: Unable to allocate 26.8 GiB)",
+         "finetune --data {data} --epochs 1 --max-steps 1 --out {tmp}/ft", {"data": labelled(time_scale=1e6, time_offset=1.7e15)},
+         message=r"train\.csv.*as microseconds they would be 50 Hz"),
+    Case("bench --data on millisecond timestamps", BENCH + " --data {data}", {"data": labelled(time_scale=1e3)},
+         message=r"as milliseconds they would be 50 Hz"),
+    # --- CSV contents
+    Case("NaN sample", STREAM, {"rec": recording(edit=_nan)}, message=r"1 samples are NaN or infinite \(first at line 102\)"),
+    Case("infinite sample", STREAM, {"rec": recording(edit=_inf)}, message=r"NaN or infinite"),
+    Case("timestamps going backwards", STREAM, {"rec": recording(edit=_backwards)},
+         message=r"not strictly increasing at line 202"),
+    Case("repeated timestamp", STREAM, {"rec": text("time,x,y,z\n0,0,0,1\n0.02,0,0,1\n0.02,0,0,1\n")},
+         message=r"not strictly increasing at line 4"),
+    Case("missing z column", STREAM, {"rec": text("time,x,y\n0,0,0\n0.02,0,0\n")}, message=r"missing \['z'\]"),
+    Case("no time column", STREAM, {"rec": text("t,x,y,z\n0,0,0,1\n")}, message=r"missing \['time'\]"),
+    Case("short row", STREAM, {"rec": text("time,x,y,z\n0,0,0,1\n0.02,0,0\n")}, message=r"line 3 has 3 fields"),
+    Case("extra field", STREAM, {"rec": text("time,x,y,z\n0,0,0,1\n0.02,0,0,1,7\n")}, message=r"line 3 has 5 fields"),
+    Case("letters in x", STREAM, {"rec": text("time,x,y,z\n0,a,0,1\n0.02,0,0,1\n")},
+         message=r"x/y/z values must be numbers \(line 2\)"),
+    Case("time neither number nor date", STREAM, {"rec": text("time,x,y,z\nnoon,0,0,1\nlater,0,0,1\n")},
+         message=r"neither seconds nor ISO date-times"),
+    Case("empty file", STREAM, {"rec": text("")}, message=r"empty file"),
+    Case("header only", STREAM, {"rec": text("time,x,y,z\n")}, message=r"fewer than two samples"),
+    Case("truncated gzip", STREAM, {"rec": text(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03+\xc9\xcc", "rec.csv.gz")},
+         message=r"cannot read"),
+    Case("binary file named .csv", STREAM, {"rec": text(b"\xff\xfe\x00\x01\x02\x9c" * 50)}, message=r"not text|cannot read"),
+    Case("replay file missing", STREAM, {"rec": missing()}, message=r"file not found"),
+    # --- windows the model cannot judge: classified never, flagged always
+    Case("m/s^2 sent as g", STREAM, {"rec": recording(scale=9.80665)}, exit=0, flag="units_look_like_m/s^2"),
+    Case("gravity removed, wearer walking", STREAM, {"rec": recording(gravity=False)}, exit=0, flag="gravity_missing"),
+    Case("gravity removed, wearer still", STREAM, {"rec": recording(gravity=False, scale=0.05)}, exit=0,
+         flag="gravity_missing"),
+    Case("values beyond 16 g", STREAM, {"rec": recording(edit=_clipped_spikes)}, exit=0, flag="out_of_range"),
+    Case("control: ordinary 50 Hz recording in seconds", STREAM, {"rec": recording()}, exit=0, windows=3),
+    # --- model files: metadata against the graph (issue 14: wrong labels, IndexError, tracebacks)
+    Case("5 classes for 9 outputs", STREAM, {"model": onnx_model(outputs=9, classes=5), "rec": recording()},
+         message=r"model\.onnx: model output has shape \(N, 9\) but its metadata names 5 classes"),
+    Case("12 classes for 9 outputs", STREAM, {"model": onnx_model(outputs=9, classes=12), "rec": recording()},
+         message=r"model\.onnx: .*names 12 classes"),
+    Case("9 classes for 4 outputs (bench)", BENCH, {"model": onnx_model(outputs=4, classes=9)},
+         message=r"model\.onnx: model output has shape \(N, 4\) but its metadata names 9 classes"),
+    Case("12 classes for 9 outputs (bench)", BENCH, {"model": onnx_model(outputs=9, classes=12)},
+         message=r"model\.onnx: .*names 12 classes"),
+    Case("symbolic output size, 9 outputs for 5 classes", STREAM,
+         {"model": onnx_model(outputs=9, classes=5, symbolic_output=True), "rec": recording()},
+         message=r"model\.onnx: (model output has shape \(N, 9\)|the model outputs \(9,\) values per window) but its metadata names 5 classes"),
+    Case("TFLite: 5 outputs, metadata names 9 classes", STREAM,
+         {"model": student_tflite(classes=[f"c{i}" for i in range(9)]), "rec": recording()},
+         message=r"student\.tflite: model output has shape \(1, 5\) but its metadata names 9 classes"),
+    Case("window metadata 150 for a 300-sample input", STREAM,
+         {"model": onnx_model(outputs=5, classes=5, window_samples=150), "rec": recording()},
+         message=r"model\.onnx: model input takes 300 samples per window but its metadata says window_samples=150"),
+    Case("six-channel input", STREAM, {"model": onnx_model(outputs=5, classes=5, channels=6), "rec": recording()},
+         message=r"model\.onnx: model input has shape \(N, 6, 300\)"),
+    Case("classes is a string", STREAM, {"model": onnx_model(outputs=5, classes="walk,sit,run,lie,cycle"),
+                                         "rec": recording()},
+         message=r"model\.onnx: metadata 'classes' must be a non-empty list of names"),
+    Case("classes empty", STREAM, {"model": onnx_model(outputs=5, classes=[]), "rec": recording()},
+         message=r"'classes' must be a non-empty list"),
+    Case("class named twice", STREAM, {"model": onnx_model(outputs=3, classes=["walk", "sit", "walk"]),
+                                       "rec": recording()}, message=r"names a class twice"),
+    Case("class that is not text", STREAM, {"model": onnx_model(outputs=3, classes=["walk", 2, "sit"]),
+                                            "rec": recording()}, message=r"'classes' must be a non-empty list"),
+    Case("rate as text", STREAM, {"model": onnx_model(outputs=5, classes=5, sample_rate_hz="30"), "rec": recording()},
+         message=r"'sample_rate_hz' must be a positive number, got \"30\""),
+    Case("rate zero", BENCH, {"model": onnx_model(outputs=5, classes=5, sample_rate_hz=0)},
+         message=r"'sample_rate_hz' must be a positive number"),
+    Case("window not whole", STREAM, {"model": onnx_model(outputs=5, classes=5, window_samples=300.5),
+                                      "rec": recording()}, message=r"'window_samples' must be a whole number"),
+    Case("window as boolean", STREAM, {"model": onnx_model(outputs=5, classes=5, window_samples=True),
+                                       "rec": recording()}, message=r"'window_samples' must be a positive number"),
+    Case("model at 25 Hz", STREAM, {"model": onnx_model(outputs=5, classes=5, sample_rate_hz=25), "rec": recording()},
+         message=r"model expects 25 Hz input"),
+    Case("model wants m/s^2", STREAM, {"model": onnx_model(outputs=5, classes=5, input_units="m/s^2"),
+                                       "rec": recording()}, message=r"model expects input in m/s\^2"),
+    Case("layout NTC", STREAM, {"model": onnx_model(outputs=5, classes=5, input_layout="NTC"), "rec": recording()},
+         message=r"'input_layout' is 'NTC'"),
+    Case("quantisation not text", BENCH, {"model": onnx_model(outputs=5, classes=5, quantisation=8)},
+         message=r"'quantisation' must be text"),
+    Case("metadata is a JSON list", STREAM, {"model": raw_metadata("[1, 2]"), "rec": recording()},
+         message=r"model\.onnx: harnet-edge metadata is not a JSON object"),
+    Case("metadata is not JSON", BENCH, {"model": raw_metadata("{classes: walk")},
+         message=r"model\.onnx: harnet-edge metadata is not valid JSON"),
+    Case("metadata lacks the window", STREAM, {"model": raw_metadata('{"classes": ["a"], "sample_rate_hz": 30}'),
+                                              "rec": recording()}, message=r"lacks \['window_samples'"),
+    Case("control: the good student model", STREAM, {"model": good_model(), "rec": recording()}, exit=0, windows=3),
+]
