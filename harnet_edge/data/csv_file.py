@@ -1,195 +1,21 @@
-"""Generic CSV / CSV.gz recordings: ``time,x,y,z[,label,subject]``, read in chunks.
+"""Generic CSV / CSV.gz recordings: ``time,x,y,z[,label,subject]``.
 
 ``time`` is seconds (any origin) or an ISO date-time; a column named ``time_ms``, ``time_us`` or
-``time_ns`` declares its unit. The file is parsed a block of bytes at a time by numpy's C reader,
-so memory is bounded by the block, not the file: ``iter_csv_chunks`` streams (replay of multi-day
-recordings), ``read_csv`` collects whole recordings (training, benchmarks). Every block is checked
-before it is used: fields, numbers, NaN, strictly increasing time, and a sample rate HARNet can use
-(``plausibility``). Used by the streaming runtime's replay source, so numpy only.
+``time_ns`` declares its unit. ``iter_csv_chunks`` (csv_chunks.py) streams checked blocks (replay of
+multi-day recordings); ``read_csv`` collects whole recordings (training, benchmarks). Numpy only.
 """
 from __future__ import annotations
 
 import gzip
-import io
-import zlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
-from .plausibility import TIME_COLUMNS, check_rate
-from .recording import DataError, Recording, check_units_g
+from .csv_chunks import CHUNK_BYTES, CsvChunk, iter_csv_chunks
+from .plausibility import TIME_COLUMNS
+from .recording import Recording, check_units_g
 
-CHUNK_BYTES = 4 << 20
-
-
-@dataclass
-class CsvChunk:
-    t: np.ndarray                   # seconds, float64
-    xyz: np.ndarray                 # (n, 3) float32, g
-    labels: np.ndarray | None       # (n,) str, or None when the file has no label column
-    subjects: np.ndarray | None
-    first_line: int                 # file line number of the first row
-
-
-def open_binary(path: Path):
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
-
-
-def iter_csv_chunks(path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[CsvChunk]:
-    """Checked chunks of a CSV recording, in file order; DataError (one line) on the first problem."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"file not found: {path}")
-    reader = _ChunkParser(path.name)
-    try:
-        with open_binary(path) as fh:
-            reader.header(fh.readline())
-            leftover = b""
-            while True:
-                block = fh.read(chunk_bytes)
-                if not block:
-                    break
-                block = leftover + block
-                cut = block.rfind(b"\n") + 1
-                leftover = block[cut:]
-                if cut:
-                    chunk = reader.parse(block[:cut])
-                    if chunk is not None:
-                        yield chunk
-            if leftover.strip():
-                chunk = reader.parse(leftover + b"\n")
-                if chunk is not None:
-                    yield chunk
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path.name}: cannot read ({exc})") from None
-    if reader.rows < 2:
-        raise DataError(f"{path.name}: fewer than two samples")
-
-
-class _ChunkParser:
-    def __init__(self, name: str):
-        self.name = name
-        self.line = 2                      # file line of the next row
-        self.rows = 0
-        self.last_t = -np.inf
-        self.origin: np.datetime64 | None = None   # ISO times: seconds from the first stamp
-        self.rate_checked = False
-
-    def header(self, raw: bytes) -> None:
-        try:
-            header = [h.strip().lower() for h in raw.decode().strip().split(",")]
-        except UnicodeDecodeError:
-            raise DataError(f"{self.name}: cannot read (header is not text)") from None
-        if header == [""]:
-            raise DataError(f"{self.name}: empty file")
-        time_col = next((h for h in header if h in TIME_COLUMNS), None)
-        missing = [c for c in ("x", "y", "z") if c not in header] + ([] if time_col else ["time"])
-        if missing:
-            raise DataError(f"{self.name}: header must name time,x,y,z[,label,subject]; missing {missing}")
-        self.n_fields = len(header)
-        self.time_index, self.time_scale = header.index(time_col), TIME_COLUMNS[time_col]
-        self.xyz_index = [header.index(c) for c in ("x", "y", "z")]
-        self.label_index = header.index("label") if "label" in header else None
-        self.subject_index = header.index("subject") if "subject" in header else None
-        self.iso = None                    # decided on the first row
-
-    def parse(self, body: bytes) -> CsvChunk | None:
-        first_line = self.line
-        self.line += body.count(b"\n")
-        if not body.strip():
-            return None
-        if self.iso is None:
-            first = body.lstrip().split(b"\n", 1)[0].split(b",")[self.time_index].strip()
-            try:
-                float(first)
-                self.iso = False
-            except ValueError:
-                self.iso = True
-        table = self._numbers(body, first_line)
-        if self.iso:
-            t = self._iso_seconds(self._strings(body, self.time_index, first_line), first_line)
-        else:
-            t = table[:, self.time_index].astype(np.float64) * self.time_scale
-        xyz = table[:, self.xyz_index].astype(np.float32)
-        labels = self._strings(body, self.label_index, first_line) if self.label_index is not None else None
-        subjects = self._strings(body, self.subject_index, first_line) if self.subject_index is not None else None
-        self._check(t, xyz, first_line)
-        self.rows += len(t)
-        return CsvChunk(t, xyz, labels, subjects, first_line)
-
-    def _numbers(self, body: bytes, first_line: int) -> np.ndarray:
-        numeric = sorted({*self.xyz_index, *([] if self.iso else [self.time_index])})
-        try:
-            table = np.loadtxt(io.BytesIO(body), delimiter=",", dtype=np.float64, usecols=numeric, ndmin=2)
-        except ValueError:
-            self._explain(body, first_line, numeric)
-            raise DataError(f"{self.name}: unreadable rows from line {first_line}") from None
-        if body.count(b",") != (self.n_fields - 1) * len(table):    # numpy ignores surplus fields
-            self._explain(body, first_line, numeric)
-        out = np.empty((len(table), self.n_fields))
-        out[:, numeric] = table
-        return out
-
-    def _strings(self, body: bytes, column: int, first_line: int) -> np.ndarray:
-        try:
-            values = np.loadtxt(io.BytesIO(body), delimiter=",", dtype=str, usecols=[column], ndmin=1,
-                                comments=None, encoding="utf-8")
-        except (ValueError, UnicodeDecodeError):
-            self._explain(body, first_line, [])
-            raise DataError(f"{self.name}: unreadable rows from line {first_line}") from None
-        return np.char.strip(values)
-
-    def _explain(self, body: bytes, first_line: int, numeric: list[int]) -> None:
-        """Slow path, only after numpy refused a block: find the first bad line and say what is wrong."""
-        for offset, raw in enumerate(body.split(b"\n")):
-            if not raw.strip():
-                continue
-            fields = raw.split(b",")
-            if len(fields) != self.n_fields:
-                raise DataError(f"{self.name}: line {first_line + offset} has {len(fields)} fields, "
-                                f"header has {self.n_fields}")
-            bad = next((i for i in numeric if not _is_number(fields[i])), None)
-            if bad is not None:
-                what = "x/y/z values" if bad in self.xyz_index else "time values"
-                raise DataError(f"{self.name}: {what} must be numbers (line {first_line + offset})")
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise DataError(f"{self.name}: line {first_line + offset} is not UTF-8 text") from None
-
-    def _iso_seconds(self, values: np.ndarray, first_line: int) -> np.ndarray:
-        try:
-            stamps = np.char.replace(values, " ", "T").astype("datetime64[us]")
-        except ValueError:
-            raise DataError(f"{self.name}: time column is neither seconds nor ISO date-times "
-                            f"(line {first_line}: {values[0]!r})") from None
-        if self.origin is None:
-            self.origin = stamps[0]
-        return (stamps - self.origin).astype(np.int64) / 1e6
-
-    def _check(self, t: np.ndarray, xyz: np.ndarray, first_line: int) -> None:
-        bad = ~np.isfinite(xyz).all(axis=1)
-        if bad.any():
-            raise DataError(f"{self.name}: {int(bad.sum())} samples are NaN or infinite "
-                            f"(first at line {first_line + int(np.argmax(bad))})")
-        steps = np.diff(np.concatenate([[self.last_t], t]))
-        if not np.isfinite(t).all() or (steps <= 0).any():
-            at = int(np.argmax(~(steps > 0))) if np.isfinite(t).all() else int(np.argmax(~np.isfinite(t)))
-            raise DataError(f"{self.name}: timestamps not strictly increasing at line {first_line + at}")
-        self.last_t = float(t[-1])
-        if len(t) >= 2:
-            # Before any window: a unit mistake (ms, us) or a rate HARNet cannot use stops here.
-            check_rate(t, f"{self.name} (from line {first_line})")
-
-
-def _is_number(field: bytes) -> bool:
-    try:
-        float(field)
-        return True
-    except ValueError:
-        return False
+__all__ = ["CHUNK_BYTES", "CsvChunk", "iter_csv_chunks", "read_csv", "write_csv"]
 
 
 def read_csv(path, subject: str | None = None, label: str | None = None,

@@ -23,7 +23,7 @@ class ReplaySource:
 
     def __init__(self, path, device: str | None = None, speed: float = 1.0, burst: int = 8,
                  chunk_bytes: int = 1 << 20):
-        from ..data.csv_file import iter_csv_chunks
+        from ..data.csv_chunks import iter_csv_chunks
 
         self.path = Path(path)
         self.device = device or self.path.name.split(".")[0]
