@@ -23,6 +23,7 @@ def causal_lowpass(rate_hz: float, target_hz: float = TARGET_HZ) -> np.ndarray:
     """The shared anti-aliasing taps, applied causally here (the delay is compensated in time)."""
     return antialias_taps(rate_hz, target_hz)
 
+
 # Re-design the filter when the measured rate moves this much: the stop band (14.5 Hz by design)
 # must stay below 15 Hz, and taps are cheap to compute.
 REDESIGN_FRACTION = 0.02
