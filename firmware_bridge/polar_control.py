@@ -123,12 +123,15 @@ class AccChoice:
 
 
 def choose_acc_settings(offered: dict[int, list], rate_hz: float | None = None, device: str = "device") -> AccChoice:
-    """What to ask for: the rate the user named (the device will accept or refuse it), else the
+    """What to ask for: the rate the user named (>= 30 Hz; the device will accept or refuse it), else the
     offered rate >= 30 Hz closest to 50 Hz; 8 g if offered (else the nearest); the finest resolution."""
     rates = sorted(offered.get(SETTING_RATE, []))
     ranges = sorted(offered.get(SETTING_RANGE, []))
     resolutions = offered.get(SETTING_RESOLUTION, []) or [16]
-    if rate_hz:
+    if rate_hz is not None:
+        if not rate_hz >= MIN_RATE_HZ:      # also NaN: a device that offers 25 Hz would stream it
+            raise DeviceRefused(f"--rate {rate_hz:g} Hz is below the {MIN_RATE_HZ} Hz HARNet needs; "
+                                f"{device} offers {_hz(rates)}")
         rate = int(round(rate_hz))
     else:
         usable = [r for r in rates if r >= MIN_RATE_HZ]

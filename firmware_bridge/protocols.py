@@ -6,6 +6,7 @@ service UUIDs to recognise it, ``start`` to configure it, ``decode`` for its pac
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,7 +98,7 @@ class PolarPmdProtocol:
         # Answers arrive as indications on the control point; subscribe before writing.
         await transport.subscribe(polar_pmd.CONTROL_UUID, self._on_control)
         answer = await self._command(transport, pmd_control.get_acc_settings_command(), "the ACC settings request")
-        self.offered = pmd_control.parse_settings(answer.params)
+        self.offered = self._settings(answer, device, "the ACC settings request")
         choice = pmd_control.choose_acc_settings(self.offered, rate_hz or self.rate_hz, device)
         what = f"ACC at {choice.rate_hz} Hz, +-{choice.range_g} g, {choice.resolution_bits} bit"
         command = pmd_control.start_acc_command(choice.rate_hz, choice.resolution_bits, choice.range_g)
@@ -107,11 +108,21 @@ class PolarPmdProtocol:
             answer = await self._command(transport, command, what)
         if answer.status:
             raise pmd_control.DeviceRefused(pmd_control.refusal_message(device, what, answer, self.offered))
-        factor = pmd_control.parse_settings(answer.params).get(pmd_control.SETTING_FACTOR, [1.0])[0]
+        factor = self._settings(answer, device, f"the start of {what}").get(pmd_control.SETTING_FACTOR, [1.0])[0]
+        if not (math.isfinite(factor) and factor > 0):    # every sample is scaled by it: 0 or NaN is no data
+            await transport.write(polar_pmd.CONTROL_UUID, pmd_control.stop_acc_command())
+            raise pmd_control.DeviceRefused(f"{device} started {what} with an unusable ACC scale factor {factor:g}")
         self.choice = choice
         self.decoder.configure(choice.rate_hz, factor)
         self.decoder.reset_link()
         return float(choice.rate_hz)
+
+    @staticmethod
+    def _settings(answer: pmd_control.ControlResponse, device: str, what: str) -> dict[int, list]:
+        try:
+            return pmd_control.parse_settings(answer.params)
+        except pmd_control.MalformedResponse as exc:    # asking again gets the same bytes: one line, stop
+            raise pmd_control.DeviceRefused(f"{device} sent an unreadable answer to {what} ({exc})") from None
 
     async def stop(self, transport) -> None:
         await transport.write(polar_pmd.CONTROL_UUID, pmd_control.stop_acc_command())

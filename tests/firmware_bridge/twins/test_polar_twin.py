@@ -102,3 +102,42 @@ def test_a_sensor_still_streaming_for_an_earlier_host_is_stopped_and_restarted()
     protocol = start(twin)
     assert twin.refusals == [ctl.ERROR_ALREADY_IN_STATE] and twin.streaming and twin.clock.nominal_hz == 50
     assert protocol.choice.rate_hz == 50
+
+
+def test_a_named_rate_below_30_hz_is_refused_by_the_host_even_if_the_device_offers_it():
+    """H10 offers 25 Hz and would stream it; HARNet would then classify upsampled guesswork."""
+    twin = PolarTwin(POLAR_MODELS["h10"])
+    with pytest.raises(ctl.DeviceRefused, match=r"--rate 25 Hz is below the 30 Hz HARNet needs; "
+                                                 r"Polar twin offers 25, 50, 100, 200 Hz"):
+        start(twin, rate_hz=25)
+    assert not twin.streaming
+
+
+@pytest.mark.parametrize("factor", [0.0, float("nan"), float("inf"), -0.5])
+def test_a_start_response_with_an_unusable_factor_is_refused_in_one_line(factor):
+    """The factor scales every sample: 0 or NaN would stream zeros or NaN as if they were motion."""
+    twin = PolarTwin(PolarModel("odd", "Odd", (50,), (8,), 0x80, factor=factor))
+    with pytest.raises(ctl.DeviceRefused, match="unusable ACC scale factor"):
+        start(twin)
+    assert not twin.streaming           # and the stream it had started is stopped again
+
+
+class AnswersWith(PolarTwin):
+    """An H10 twin whose answer to one op code is replaced by the given bytes."""
+
+    def __init__(self, op: int, answer: bytes):
+        super().__init__(POLAR_MODELS["h10"])
+        self.op, self.answer = op, answer
+
+    def on_control(self, command: bytes) -> bytes:
+        return self.answer if command[0] == self.op else super().on_control(command)
+
+
+@pytest.mark.parametrize("op, answer", [
+    (ctl.OP_GET_SETTINGS, bytes([0xF0, 1, 2, 0, 0, 7, 1, 0])),        # setting type 7 does not exist
+    (ctl.OP_GET_SETTINGS, bytes([0xF0, 1, 2, 0, 0, 0, 2, 0x32])),     # two rates announced, half of one sent
+    (ctl.OP_START, bytes([0xF0, 2, 2, 0, 0, 9, 9])),                  # success with unreadable parameters
+])
+def test_an_unreadable_answer_is_a_one_line_refusal_not_a_traceback(op, answer):
+    with pytest.raises(ctl.DeviceRefused, match="unreadable answer"):
+        start(AnswersWith(op, answer))
