@@ -123,7 +123,8 @@ class PolarAccDecoder:
         self.last_seen_ns = 0         # last frame time ever: a restarted clock shows against it
         self.interval_ns: float | None = None    # measured sample interval (device clock)
         self.frame_samples: float | None = None  # typical samples per frame
-        self.frames = self.malformed = self.lost_frames = self.clock_resets = 0
+        self.frames = self.malformed = self.lost_frames = self.clock_resets = self.duplicates = 0
+        self._last_frame: bytes | None = None    # the bytes of the last frame decoded
         self._held: list[AccFrame] = []          # frames (samples in mG) waiting for a measured interval
 
     def configure(self, sample_rate_hz: float, factor: float = 1.0) -> None:
@@ -138,13 +139,18 @@ class PolarAccDecoder:
     def decode(self, data: bytes) -> AccFrame | None:
         """The samples of this frame (and of frames held back before it), or None: malformed (counted),
         or held while the device's sample interval is still unmeasured."""
+        data = bytes(data)
+        if data == self._last_frame:     # delivered twice (not a clock restart): its samples are in already
+            self.duplicates += 1
+            return None
         try:
-            timestamp, frame_type, compressed, milli_g = decode_samples(bytes(data), self.factor)
+            timestamp, frame_type, compressed, milli_g = decode_samples(data, self.factor)
         except MalformedFrame as exc:
             self.malformed += 1
             if self.malformed <= 10 or self.malformed % 1000 == 0:
                 log.warning("Polar PMD: dropped malformed frame #%d: %s", self.malformed, exc)
             return None
+        self._last_frame = data
         new_segment = bool(self.last_seen_ns) and timestamp <= self.last_seen_ns
         if new_segment:
             self.clock_resets += 1

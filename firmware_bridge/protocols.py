@@ -161,7 +161,8 @@ class PolarPmdProtocol:
     @property
     def counters(self) -> dict:
         d = self.decoder
-        return {"packets": d.frames, "malformed": d.malformed, "lost": d.lost_frames, "clock_resets": d.clock_resets}
+        return {"packets": d.frames, "malformed": d.malformed, "lost": d.lost_frames, "clock_resets": d.clock_resets,
+                "duplicates": d.duplicates}
 
 
 PROTOCOLS = {"reference": ReferenceProtocol, "polar": PolarPmdProtocol}

@@ -139,3 +139,17 @@ def test_a_clock_set_forward_is_a_gap_not_a_million_lost_frames():
     later, _ = frames(52, 1, start_ns=TS + 3600 * 10**9)        # the time was set one hour ahead
     decoded = [dec.decode(f) for f in sent + later]
     assert decoded[-1].lost_frames == 0 and dec.lost_frames == 0
+
+
+def test_a_frame_delivered_twice_is_dropped_not_a_reboot():
+    """A host stack that delivers one notification twice (BlueZ with two subscribers does) must not
+    see a clock restart: that would cut the window being filled and stream the samples twice."""
+    sent, _ = frames(52, 6)
+    dec = pmd.PolarAccDecoder(52)
+    decoded = [dec.decode(f) for f in sent[:4] + [sent[3]] + sent[4:]]
+    decoded.append(dec.flush())
+    got = [f for f in decoded if f is not None]
+    assert dec.clock_resets == 0 and not any(f.new_segment for f in got)
+    assert dec.duplicates == 1 and dec.lost_frames == 0
+    t = np.concatenate([f.t for f in got])
+    assert len(t) == 6 * 36 and np.all(np.diff(t) > 0)
