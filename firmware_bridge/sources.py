@@ -79,8 +79,9 @@ class SimulatedFleet:
 
 
 def ble_sources(devices: list[str], profile: str, simulate: int, speed: float = 1.0, duration_s: float | None = None,
-                rate_hz: float | None = None):
+                rate_hz: float | None = None, polar_model: str = "verity-sense"):
     sources = [BleDeviceSource(d, profile, rate_hz) for d in devices]
     if simulate:
-        sources.append(SimulatedFleet(simulate, profile, speed=speed, duration_s=duration_s, host_rate_hz=rate_hz))
+        sources.append(SimulatedFleet(simulate, profile, speed=speed, duration_s=duration_s, host_rate_hz=rate_hz,
+                                      polar_model=polar_model))
     return sources

@@ -28,6 +28,8 @@ def register(sub) -> None:
     src.add_argument("--speed", default="1x", help="replay speed, e.g. 1x, 10x, max")
     src.add_argument("--simulate", type=int, default=0, metavar="N",
                      help="N software wearables over the software Bluetooth stack (needs the sim extra)")
+    src.add_argument("--polar-model", default="verity-sense", choices=["verity-sense", "h10", "oh1", "polar-360"],
+                     help="which Polar sensor --simulate plays with --profile polar (its rates, ranges, frames)")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
     p.add_argument("--hop", type=float, help="seconds between windows (default: the window length)")
     p.add_argument("--smooth", default="none", help="none, hmm, majority[:k]")
@@ -62,7 +64,7 @@ def build_sources(args):
         from harnet_edge.firmware_bridge.sources import ble_sources
 
         sources += ble_sources(args.device, args.profile, args.simulate, speed=parse_speed(args.speed),
-                               rate_hz=args.rate)
+                               rate_hz=args.rate, polar_model=args.polar_model)
     if not sources:
         from ..errors import HarnetEdgeError
         raise HarnetEdgeError("no source: give --device, --replay or --simulate N")

@@ -80,6 +80,19 @@ def test_a_rate_the_twin_lacks_is_refused_and_reported_in_one_line():
     assert "refused ACC at 100 Hz" in lines[0] and "invalid sample rate (status 8); it offers 52 Hz" in lines[0]
 
 
+def test_stream_plays_the_polar_model_named_and_refuses_what_it_lacks_in_one_line():
+    """`stream --simulate` reaches every twin the README lists: the H10 lacks 52 Hz (the twin refuses),
+    and offers 25 Hz, which the host refuses itself (HARNet needs >= 30 Hz)."""
+    for rate, expected in [("52", "refused ACC at 52 Hz, +-8 g, 16 bit: invalid sample rate (status 8); "
+                                  "it offers 25, 50, 100, 200 Hz"),
+                           ("25", "--rate 25 Hz is below the 30 Hz HARNet needs; Polar H10 1A2B3C00 offers "
+                                  "25, 50, 100, 200 Hz")]:
+        result = run_cli("stream", "--simulate", "1", "--profile", "polar", "--polar-model", "h10", "--rate", rate,
+                         "--speed", "20x", "--duration", "20", "--quiet", timeout=120)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1 and expected in lines[0], result.stderr
+
+
 def test_20_percent_frame_loss_is_counted_flagged_and_never_stretched():
     fleet = SimulatedFleet(1, "polar", speed=20, rate_hz=52, duration_s=150,
                            faults=Faults(drop_probability=0.2, seed=4), polar_model="verity-sense")
