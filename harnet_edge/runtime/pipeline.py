@@ -34,7 +34,8 @@ class DevicePipeline:
         self.samples_overwritten = 0
         self.gaps: list[tuple[float, float]] = []
         self.losses: list[tuple[float, float, int]] = []   # (hole start, hole end, packets lost in it)
-        self.breaks: list[tuple[int, bool]] = []    # (raw sample index, device clock restarted) to cut at
+        # (raw sample index, device clock restarted, losses noted after the mark) to cut at
+        self.breaks: list[tuple[int, bool, list]] = []
         self.clock_resets = 0
         self.packets_lost = 0
         self.ending = False
@@ -53,17 +54,23 @@ class DevicePipeline:
         """The source knows of a hole before the next sample it ingests (disconnect, dropped packets,
         or a device clock that restarted): never stitch across it. Applied in stream order, so
         samples that arrived before the mark are still processed as they were."""
-        self.breaks.append((self.raw.total, clock_restarted))
+        self.breaks.append((self.raw.total, clock_restarted, []))
         self.clock_resets += clock_restarted
 
     def end_of_stream(self) -> None:
         """The source has no more samples (a replayed file ended): flush them through on the next step."""
         self.ending = True
 
+    def note_loss(self, hole_start: float, hole_end: float, packets: int) -> None:
+        """Packets lost in this hole of device time; a loss noted after a pending mark belongs after
+        the cut (after a clock restart its times may even be earlier than the old segment's)."""
+        (self.breaks[-1][2] if self.breaks else self.losses).append((hole_start, hole_end, packets))
+        self.packets_lost += packets
+
     def process(self) -> list[Window]:
         windows = []
         while self.breaks and self.breaks[0][0] <= self.raw.total:
-            at, clock_restarted = self.breaks.pop(0)
+            at, clock_restarted, later_losses = self.breaks.pop(0)
             windows += self._process_until(at)
             self.windower.gap()
             if clock_restarted:          # a new segment: device time starts again, maybe earlier
@@ -72,6 +79,7 @@ class DevicePipeline:
                 self.losses.clear()
             else:
                 self.resampler.restart()
+            self.losses += later_losses
         final, self.ending = self.ending, False
         return windows + self._process_until(self.raw.total, final)
 
@@ -156,8 +164,7 @@ class StreamRuntime:
         """Packets known lost just before ``device_time`` (in the hole from ``hole_start``, where the
         source knows it): every window overlapping that moment or hole is flagged."""
         pipeline = self.devices.get(device) or self.add_device(device)
-        pipeline.losses.append((device_time if hole_start is None else hole_start, device_time, packets))
-        pipeline.packets_lost += packets
+        pipeline.note_loss(device_time if hole_start is None else hole_start, device_time, packets)
 
     def status(self, device: str, text: str, gap: bool = False, reconnect: bool = False,
                clock_reset: bool = False) -> None:

@@ -40,3 +40,29 @@ def test_a_loss_hole_across_a_window_boundary_flags_both_windows():
     assert [round(w.end, 2) for w in windows] == [10.0, 20.0, 30.0]       # 10 s windows from the first sample
     assert ["packets_lost:1" in w.flags for w in windows] == [True, True, False]
     assert pipeline.resampler.counters["gaps"] == 0
+
+
+def test_a_loss_noted_just_after_a_clock_restart_flags_its_window_in_the_new_segment():
+    """The source notes a loss (and the restart before it) as frames arrive, before the pipeline has
+    processed the old segment: that loss belongs to the new segment and must still flag its window."""
+    from harnet_edge.runtime import open_engine
+    from harnet_edge.runtime.defaults import default_model
+    from harnet_edge.runtime.pipeline import StreamRuntime
+
+    runtime = StreamRuntime(open_engine(default_model()), [])
+    runtime.add_device("dev", 50, max_gap_s=1.5)
+    before = 1200 + np.arange(0, 22, 0.02)          # 22 s of streaming after 20 min of uptime
+    for t in np.array_split(before[:1000], 4):
+        runtime.ingest(SampleBatch("dev", t, walking(t)))
+        runtime.step()
+    runtime.ingest(SampleBatch("dev", before[1000:], walking(before[1000:])))
+    runtime.status("dev", "device clock restarted (reboot?): new segment", clock_reset=True)
+    after = 3 + np.arange(0, 12, 0.02)              # rebooted; a 0.7 s frame lost 4 s in
+    runtime.ingest(SampleBatch("dev", after[after <= 7.0], walking(after[after <= 7.0])))
+    runtime.note_loss("dev", 7.7, 1, 7.0)
+    runtime.ingest(SampleBatch("dev", after[after >= 7.7], walking(after[after >= 7.7])))
+    results = runtime.step()
+    assert runtime.devices["dev"].samples_overwritten == 0
+    new = [r for r in results if r.start < 1000]
+    assert len(new) == 1 and new[0].start <= 7.0 < new[0].end
+    assert "packets_lost:1" in new[0].flags and runtime.summary()["packets_lost"] == 1
