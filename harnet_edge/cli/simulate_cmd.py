@@ -15,7 +15,8 @@ def register(sub) -> None:
     p = sub.add_parser("simulate", help="run the software wearable (for demos, tests, or over a USB dongle)")
     p.add_argument("--profile", default="reference", choices=["reference", "polar"])
     p.add_argument("--name", default="HE-Wearable-1", help="advertised name")
-    p.add_argument("--rate", type=float, default=50.0, help="sample rate in Hz")
+    p.add_argument("--rate", type=float, default=50.0, help="sample rate in Hz (a Polar twin streams at the rate the host picks "
+                   "from its model's table; see host_rate_hz)")
     p.add_argument("--recording", type=Path, help="CSV (time,x,y,z in g) to stream instead of generated motion")
     p.add_argument("--duration", type=float, default=30.0, help="seconds of device time to stream")
     p.add_argument("--speed", type=float, default=1.0, help="play faster than real time")
@@ -85,8 +86,15 @@ def run(args) -> int:
         tally = Tally()
         await fleet.run(tally)
         w, s = fleet.wearables[0], fleet.sessions[0]
+        if not Tally.samples:     # the device time ran out while the host was still connecting
+            from ..errors import HarnetEdgeError
+            raise HarnetEdgeError(f"host received no samples: the wearable's {args.duration:g} s of device time "
+                                  f"passed before the host had connected and started it; lower --speed "
+                                  f"({args.speed:g}) or raise --duration")
+        choice = getattr(s.protocol, "choice", None)     # the rate the host asked a Polar twin for
         return {"notifications_sent": w.sent, "dropped_by_fault_injection": w.dropped,
                 "forced_disconnects": w.disconnects, "reboots": w.reboots, "host_connects": s.connects,
+                "host_rate_hz": choice.rate_hz if choice else w.rate_hz,
                 "host_samples": Tally.samples, "decoder": s.protocol.counters}
 
     print(json.dumps(asyncio.run(over_controller() if args.transport else self_check()), indent=2))

@@ -93,6 +93,17 @@ def test_stream_plays_the_polar_model_named_and_refuses_what_it_lacks_in_one_lin
         assert result.returncode == 2 and len(lines) == 1 and expected in lines[0], result.stderr
 
 
+def test_simulate_self_check_says_what_the_host_chose_and_fails_when_the_host_got_nothing():
+    played = run_cli("simulate", "--profile", "polar", "--polar-model", "h10", "--duration", "8", "--speed", "2",
+                     timeout=120)
+    assert played.returncode == 0, played.stderr
+    assert '"host_rate_hz": 50' in played.stdout and '"host_samples": 0' not in played.stdout
+    # At 100x the 5 s of device time are over before the host has connected: say so, exit 2.
+    rushed = run_cli("simulate", "--profile", "polar", "--duration", "5", "--speed", "100", timeout=120)
+    lines = rushed.stderr.strip().splitlines()
+    assert rushed.returncode == 2 and len(lines) == 1 and "host received no samples" in lines[0], rushed.stderr
+
+
 def test_20_percent_frame_loss_is_counted_flagged_and_never_stretched():
     fleet = SimulatedFleet(1, "polar", speed=20, rate_hz=52, duration_s=150,
                            faults=Faults(drop_probability=0.2, seed=4), polar_model="verity-sense")
