@@ -197,12 +197,14 @@ class PolarAccDecoder:
         missing = elapsed / interval - n          # samples the frame time says happened unseen
         if missing * interval > MAX_LIVE_HOLE_NS:
             return 0     # the clock was set forward: a gap in device time, not frames a live link lost
-        if missing > max(0.75, 0.5 * typical):
-            return max(1, round(missing / typical))
-        step = elapsed / n
-        if abs(step / nominal - 1) < 0.2:
-            self.interval_ns = step if self.interval_ns is None else 0.8 * self.interval_ns + 0.2 * step
-        return 0
+        lost = max(1, round(missing / typical)) if missing > max(0.75, 0.5 * typical) else 0
+        # A loss-free pair measures the interval; so does a hole of whole frames where every frame holds
+        # the same count (else heavy loss, e.g. every other frame, would never let it be measured).
+        if lost == 0 or (n == round(typical) and abs(missing / typical - lost) < 0.1):
+            step = elapsed / (n * (lost + 1))
+            if abs(step / nominal - 1) < 0.2:
+                self.interval_ns = step if self.interval_ns is None else 0.8 * self.interval_ns + 0.2 * step
+        return lost
 
 
 def encode_acc_frame(timestamp_ns: int, samples: np.ndarray, compressed: bool = True, frame_type: int = 1,

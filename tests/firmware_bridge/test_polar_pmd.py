@@ -153,3 +153,18 @@ def test_a_frame_delivered_twice_is_dropped_not_a_reboot():
     assert dec.duplicates == 1 and dec.lost_frames == 0
     t = np.concatenate([f.t for f in got])
     assert len(t) == 6 * 36 and np.all(np.diff(t) > 0)
+
+
+def test_every_other_frame_lost_from_the_start_still_measures_the_device_interval():
+    """With no loss-free pair of frames the interval was never measured: samples spaced at the
+    nominal rate (1.5 % off on this clock) and held back eight frames at a time."""
+    true_hz = 52 * 1.015
+    sent, truth = frames(true_hz, 40)
+    dec = pmd.PolarAccDecoder(52)
+    got = [dec.decode(f) for f in sent[::2]]
+    assert dec.lost_frames == 19
+    assert sum(f is None for f in got) <= 2                      # held only until the interval is known
+    out = [f for f in got if f is not None]
+    spacing = np.concatenate([np.diff(f.t) for f in out]) * true_hz
+    assert np.all(np.abs(spacing[spacing < 1.5] - 1) < 0.01)
+    assert np.abs(out[-1].t - truth[-2]).max() < 0.002
