@@ -129,8 +129,11 @@ def choose_acc_settings(offered: dict[int, list], rate_hz: float | None = None, 
     ranges = sorted(offered.get(SETTING_RANGE, []))
     resolutions = offered.get(SETTING_RESOLUTION, []) or [16]
     if rate_hz is not None:
-        if not rate_hz >= MIN_RATE_HZ:      # also NaN: a device that offers 25 Hz would stream it
+        if rate_hz < MIN_RATE_HZ:           # a device that offers 25 Hz would stream it
             raise DeviceRefused(f"--rate {rate_hz:g} Hz is below the {MIN_RATE_HZ} Hz HARNet needs; "
+                                f"{device} offers {_hz(rates)}")
+        if not rate_hz < 1 << 16:           # NaN, inf, or past the u16 rate field
+            raise DeviceRefused(f"--rate {rate_hz:g} Hz is not a rate a Polar sensor can be asked for; "
                                 f"{device} offers {_hz(rates)}")
         rate = int(round(rate_hz))
     else:

@@ -113,6 +113,12 @@ def test_a_named_rate_below_30_hz_is_refused_by_the_host_even_if_the_device_offe
     assert not twin.streaming
 
 
+@pytest.mark.parametrize("rate", [70000, float("inf"), float("nan")])
+def test_a_named_rate_that_no_pmd_command_can_carry_is_one_line_not_a_traceback(rate):
+    with pytest.raises(ctl.DeviceRefused, match="is not a rate a Polar sensor can be asked for"):
+        start(PolarTwin(POLAR_MODELS["h10"]), rate_hz=rate)
+
+
 @pytest.mark.parametrize("factor", [0.0, float("nan"), float("inf"), -0.5])
 def test_a_start_response_with_an_unusable_factor_is_refused_in_one_line(factor):
     """The factor scales every sample: 0 or NaN would stream zeros or NaN as if they were motion."""
