@@ -1,52 +1,89 @@
-"""Real radios through bleak (BlueZ on Linux/Raspberry Pi, CoreBluetooth, WinRT). Kept thin."""
+"""Real radios through bleak (BlueZ on Linux/Raspberry Pi, CoreBluetooth, WinRT). Kept thin.
+
+``adapter`` selects the Bluetooth backend: None is the operating system's; a
+``bleak_bumble_backend.SoftwareAdapter`` runs this same class over the software Bluetooth stack
+(tests, ``harnet-edge simulate``), injected through bleak's ``backend=`` argument.
+"""
 from __future__ import annotations
 
-from .transport import Transport, TransportError
+from .advertisement import Advertisement
+from .connect import explain, not_advertising
+from .transport import Transport
 
 
-def _matches(device, adv, target: str, service_uuid: str | None) -> bool:
+def _matches(device, adv, target: str, service_uuid: str | None, protocol=None) -> bool:
     # Only the device asked for: exact address or exact advertised name, never "the first found".
-    named = device.address.lower() == target.lower() or (device.name or adv.local_name or "") == target
-    if not named:
+    by_address = device.address.lower() == target.lower()
+    if not (by_address or (adv.local_name or device.name or "") == target):
         return False
-    return service_uuid is None or service_uuid.lower() in [u.lower() for u in adv.service_uuids] or \
-        device.address.lower() == target.lower()
+    if by_address:
+        return True
+    if protocol is not None:
+        from .protocols import claims
+
+        return claims(protocol, Advertisement.from_bleak(device, adv))
+    return service_uuid is None or service_uuid.lower() in [u.lower() for u in adv.service_uuids]
 
 
 class BleakTransport(Transport):
-    def __init__(self, target: str, service_uuid: str | None = None, scan_timeout: float = 10.0):
+    def __init__(self, target: str, service_uuid: str | None = None, scan_timeout: float = 10.0,
+                 connect_timeout: float = 20.0, adapter=None, protocol=None):
         self.target, self.service_uuid, self.scan_timeout = target, service_uuid, scan_timeout
+        self.connect_timeout, self.adapter, self.protocol = connect_timeout, adapter, protocol
         self.name = target
         self.client = None
 
+    def _backend(self, kind: str) -> dict:
+        return {"backend": getattr(self.adapter, f"{kind}_backend")} if self.adapter is not None else {}
+
     async def connect(self) -> None:
         from bleak import BleakClient, BleakScanner
-        from bleak.exc import BleakError
 
         try:
             device = await BleakScanner.find_device_by_filter(
-                lambda d, adv: _matches(d, adv, self.target, self.service_uuid), timeout=self.scan_timeout)
-        except (BleakError, OSError) as exc:
-            raise TransportError(f"scanning for {self.target} failed: {exc}") from None
+                lambda d, adv: _matches(d, adv, self.target, self.service_uuid, self.protocol),
+                timeout=self.scan_timeout, **self._backend("scanner"))
+        except ImportError:
+            raise                     # a missing extra (bumble for --hci): the CLI names the install
+        except Exception as exc:
+            raise explain(exc, self.target, "scan", self.adapter) from None
         if device is None:
-            raise TransportError(f"{self.target} not found within {self.scan_timeout:.0f} s")
-        self.client = BleakClient(device, disconnected_callback=lambda _client: self._disconnected())
+            raise not_advertising(self.target, self.scan_timeout)
+        self.client = BleakClient(device, disconnected_callback=lambda _client: self._disconnected(),
+                                  timeout=self.connect_timeout, **self._backend("client"))
         try:
             await self.client.connect()
-        except (BleakError, OSError, TimeoutError) as exc:
-            raise TransportError(f"connecting to {self.target} failed: {exc}") from None
+        except ImportError:
+            raise                     # a missing extra (bumble for --hci): the CLI names the install
+        except Exception as exc:
+            raise explain(exc, self.target, "connect", self.adapter) from None
         self.services = {s.uuid.lower() for s in self.client.services}
-        self.payload_bytes = max(20, self.client.mtu_size - 3)
+        self.payload_bytes = self._payload_bytes()
+
+    def _payload_bytes(self) -> int:
+        # BlueZ reports mtu_size as 23 whatever was negotiated (bleak documents this); the
+        # characteristics' max_write_without_response_size (ATT MTU - 3) carries the real value.
+        sizes = [c.max_write_without_response_size for s in self.client.services for c in s.characteristics]
+        return max([20, self.client.mtu_size - 3, *sizes])
 
     async def disconnect(self) -> None:
         if self.client is not None:
             await self.client.disconnect()
 
     async def read(self, uuid: str) -> bytes:
-        return bytes(await self.client.read_gatt_char(uuid))
+        return bytes(await self._gatt(self.client.read_gatt_char(uuid)))
 
     async def write(self, uuid: str, data: bytes) -> None:
-        await self.client.write_gatt_char(uuid, data, response=True)
+        await self._gatt(self.client.write_gatt_char(uuid, data, response=True))
 
     async def subscribe(self, uuid: str, callback) -> None:
-        await self.client.start_notify(uuid, lambda _char, data: callback(bytes(data)))
+        await self._gatt(self.client.start_notify(uuid, lambda _char, data: callback(bytes(data))))
+
+    async def _gatt(self, operation):
+        # A GATT error (e.g. insufficient encryption, write not permitted) is the device refusing.
+        from bleak.exc import BleakError
+
+        try:
+            return await operation
+        except BleakError as exc:
+            raise explain(exc, self.target, "request", self.adapter) from None

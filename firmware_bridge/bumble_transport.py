@@ -33,7 +33,6 @@ class SoftwareRadio:
             from bumble.hci import Address
 
             return Device.with_hci(name or "harnet-edge", Address("F0:F1:F2:F3:F4:F5"), source, sink)
-        from bumble.controller import Controller
         from bumble.device import Device
         from bumble.hci import Address
         from bumble.host import Host
@@ -41,7 +40,9 @@ class SoftwareRadio:
 
         n = next(self._addresses)
         address = f"C0:FE:00:{(n >> 16) & 0xFF:02X}:{(n >> 8) & 0xFF:02X}:{n & 0xFF:02X}"
-        controller = Controller(f"ctrl-{n}", link=self.link, public_address=address)
+        from .software_controller import controller_class
+
+        controller = controller_class()(f"ctrl-{n}", link=self.link, public_address=address)
         device = Device(name=name or f"dev-{n}", address=Address(address),
                         host=Host(controller, AsyncPipeSink(controller)))
         return device

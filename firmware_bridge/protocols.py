@@ -43,6 +43,11 @@ class ReferenceProtocol:
         await transport.write(reference_profile.CONTROL_UUID, reference_profile.control_start())
         return info.rate_hz
 
+    @classmethod
+    def matches(cls, advertisement) -> bool:
+        """Whether a scanned device (an ``Advertisement``) speaks this protocol: its service is advertised."""
+        return cls.service_uuid in advertisement.service_uuids
+
     def decode(self, data: bytes) -> Decoded | None:
         packet = self.decoder.decode(data)
         return Decoded(packet.t, packet.xyz, packet.lost_before, packet.new_segment) if packet else None
@@ -168,6 +173,22 @@ class PolarPmdProtocol:
 PROTOCOLS = {"reference": ReferenceProtocol, "polar": PolarPmdProtocol}
 # Planned (one module each, same interface): InfiniTime PineTime (motion service), Bangle.js
 # (Nordic UART accelerometer stream), Nordic Thingy:52 (motion service raw data).
+
+
+def claims(protocol_class, advertisement) -> bool:
+    """Whether a protocol claims a scanned device: its ``matches`` rule, else its advertised service."""
+    rule = getattr(protocol_class, "matches", None)
+    if rule is not None:
+        return bool(rule(advertisement))
+    return protocol_class.service_uuid in advertisement.service_uuids
+
+
+def protocol_for_advertisement(advertisement):
+    """The protocol class a scanned device would be streamed with, or None if none claims it."""
+    for cls in PROTOCOLS.values():
+        if claims(cls, advertisement):
+            return cls
+    return None
 
 
 def protocol_for(name: str, services: set[str] | None = None):

@@ -1,8 +1,13 @@
 """One wearable kept streaming into the runtime: connect, start, decode, reconnect with backoff.
 
-Disconnects are expected on a wrist: the session marks them, waits (1, 2, 4 ... up to 30 s), and
-resumes. The runtime sees the hole in the device timestamps and never stitches across it; packets
-lost on a live link are reported so the windows they fall in are flagged.
+Disconnects are expected on a wrist: the session marks them, waits, and resumes. The runtime sees
+the hole in the device timestamps and never stitches across it; packets lost on a live link are
+reported so the windows they fall in are flagged.
+
+Connection attempts are bounded (``RetryPolicy``): after that many failures in a row the session
+raises a ``ConnectFailure`` naming the likely cause. A data watchdog treats a link that carries no
+notification for ``data_timeout_s`` as lost; a device that connects but never sends counts as a
+failed attempt. On exit (end of stream, Ctrl-C) the device is told to stop streaming.
 """
 from __future__ import annotations
 
@@ -12,58 +17,126 @@ from typing import Callable
 
 from harnet_edge.runtime.samples import SampleBatch
 
+from .connect import NO_DATA, ConnectFailure, RetryPolicy, explain
 from .polar_control import DeviceRefused
 from .protocols import protocol_for
-from .transport import Transport, TransportError
+from .transport import TransportError
 
 log = logging.getLogger(__name__)
+STOP_TIMEOUT_S = 2.0
 
 
 class DeviceSession:
-    def __init__(self, name: str, transport: Transport, protocol=None, rate_hz: float | None = None,
-                 backoff_s: float = 1.0, max_backoff_s: float = 30.0, max_attempts: int | None = None):
+    def __init__(self, name: str, transport, protocol=None, rate_hz: float | None = None,
+                 backoff_s: float = 1.0, max_backoff_s: float = 30.0, max_attempts: int | None = None,
+                 data_timeout_s: float = 5.0):
         self.name, self.transport, self.protocol, self.rate_hz = name, transport, protocol, rate_hz
-        self.backoff_s, self.max_backoff_s, self.max_attempts = backoff_s, max_backoff_s, max_attempts
+        self.retry = RetryPolicy(max_attempts or 0, backoff_s, max_backoff_s)
+        self.data_timeout_s = data_timeout_s
         self.connects = 0
         self.disconnects = 0
+        self.watchdog_reconnects = 0
+        self.stops_sent = 0
         self.samples = 0
         self.connected = asyncio.Event()
+        self._last_data = 0.0
+        self.samples_at_start = 0
+        self._streaming = False
 
     async def run(self, runtime) -> None:
         failures = 0
-        while True:
-            lost_link = asyncio.Event()
-            self.transport.on_disconnect(lost_link.set)
+        try:
+            while True:
+                lost_link = asyncio.Event()
+                self.transport.on_disconnect(lost_link.set)
+                try:
+                    await self._start(runtime)
+                except DeviceRefused as exc:       # asking again cannot help: one line, then stop
+                    runtime.status(self.name, str(exc))
+                    raise
+                except (TransportError, OSError, asyncio.TimeoutError) as exc:
+                    failure = explain(exc, self.name, "connect")
+                    failures += 1
+                    await self._give_up_or_wait(runtime, failure, failures)
+                    continue
+                self.connects += 1
+                self.connected.set()
+                runtime.status(self.name, "connected" if self.connects == 1 else "reconnected",
+                               reconnect=self.connects > 1)
+                delivered = await self._stream_until_lost(lost_link)
+                self.connected.clear()
+                self._streaming = False          # the link is gone (or was dropped by the watchdog)
+                if delivered:
+                    failures = 0
+                    self.disconnects += 1
+                    runtime.status(self.name, "disconnected; reconnecting")
+                    await asyncio.sleep(min(self.retry.first_backoff_s, self.retry.max_backoff_s))
+                else:
+                    failures += 1
+                    await self._give_up_or_wait(runtime, ConnectFailure(
+                        f"{self.name} connected but sent no data for {self.data_timeout_s:g} s after the start "
+                        "command (another app may own the sensor, or the device refused the settings)", NO_DATA),
+                        failures)
+        finally:
+            await self._stop_device()
+
+    async def _start(self, runtime) -> None:
+        await self.transport.connect()
+        if self.protocol is None:      # chosen once, from what the device offers
+            self.protocol = protocol_for("auto", self.transport.services)
+        nominal = await self.protocol.start(self.transport, self.rate_hz)
+        self._streaming = True         # from here on, leaving means telling the device to stop
+        runtime.add_device(self.name, nominal, max_gap_s=getattr(self.protocol, "max_gap_s", None))
+        self._last_data = asyncio.get_running_loop().time()
+        self.samples_at_start = self.samples
+        await self.transport.subscribe(self.protocol.data_uuid, self._on_data(runtime))
+
+    async def _stream_until_lost(self, lost_link: asyncio.Event) -> bool:
+        """Wait for link loss or a silent link; True if this connection delivered any samples."""
+        loop = asyncio.get_running_loop()
+        while not lost_link.is_set():
+            silent_for = loop.time() - self._last_data
+            if silent_for >= self.data_timeout_s:
+                self.watchdog_reconnects += 1
+                log.info("%s: no notification for %.1f s; reconnecting", self.name, silent_for)
+                await self._disconnect_quietly()
+                break
             try:
-                await self.transport.connect()
-                if self.protocol is None:      # chosen once, from what the device offers
-                    self.protocol = protocol_for("auto", self.transport.services)
-                nominal = await self.protocol.start(self.transport, self.rate_hz)
-                runtime.add_device(self.name, nominal, max_gap_s=getattr(self.protocol, "max_gap_s", None))
-                await self.transport.subscribe(self.protocol.data_uuid, self._on_data(runtime))
-            except DeviceRefused as exc:       # asking again cannot help: one line, then stop
-                runtime.status(self.name, str(exc))
-                raise
-            except (TransportError, OSError, asyncio.TimeoutError) as exc:
-                failures += 1
-                runtime.status(self.name, f"connect failed ({exc}); retry {failures}")
-                if self.max_attempts and failures >= self.max_attempts:
-                    raise TransportError(f"{self.name}: gave up after {failures} attempts: {exc}") from None
-                await asyncio.sleep(min(self.max_backoff_s, self.backoff_s * 2 ** (failures - 1)))
-                continue
-            failures = 0
-            self.connects += 1
-            self.connected.set()
-            runtime.status(self.name, "connected" if self.connects == 1 else "reconnected",
-                           reconnect=self.connects > 1)
-            await lost_link.wait()
-            self.connected.clear()
-            self.disconnects += 1
-            runtime.status(self.name, "disconnected; reconnecting")
-            await asyncio.sleep(min(self.backoff_s, self.max_backoff_s))
+                await asyncio.wait_for(lost_link.wait(), self.data_timeout_s - silent_for)
+            except asyncio.TimeoutError:
+                pass
+        return self.samples > self.samples_at_start
+
+    async def _give_up_or_wait(self, runtime, failure: ConnectFailure, failures: int) -> None:
+        await self._disconnect_quietly()
+        if self.retry.exhausted(failures):
+            raise ConnectFailure(f"{self.name}: gave up after {failures} attempts: {failure}", failure.cause) \
+                from None
+        wait = self.retry.wait_s(failures)
+        limit = f"/{self.retry.attempts}" if self.retry.attempts else ""
+        runtime.status(self.name, f"connect failed ({failure}); retry {failures}{limit} in {wait:g} s")
+        await asyncio.sleep(wait)
+
+    async def _disconnect_quietly(self) -> None:
+        self._streaming = False
+        try:
+            await asyncio.wait_for(self.transport.disconnect(), STOP_TIMEOUT_S)
+        except Exception as exc:       # the link may already be gone
+            log.debug("%s: disconnect: %s", self.name, exc)
+
+    async def _stop_device(self) -> None:
+        """Tell the device to stop streaming, then disconnect; bounded, and safe during cancellation."""
+        if self._streaming and self.protocol is not None and hasattr(self.protocol, "stop"):
+            try:
+                await asyncio.wait_for(self.protocol.stop(self.transport), STOP_TIMEOUT_S)
+                self.stops_sent += 1
+            except Exception as exc:
+                log.info("%s: could not stop the stream: %s", self.name, exc)
+        await self._disconnect_quietly()
 
     def _on_data(self, runtime) -> Callable[[bytes], None]:
         def handle(data: bytes) -> None:
+            self._last_data = asyncio.get_running_loop().time()
             decoded = self.protocol.decode(data)
             if decoded is None:
                 return                      # counted and logged by the decoder

@@ -2,26 +2,53 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from .protocols import PROTOCOLS, protocol_for
 from .session import DeviceSession
 
 
-class BleDeviceSource:
-    """A named device over bleak. The protocol is chosen by --profile, or from its services."""
+@dataclass
+class ConnectOptions:
+    """How hard to try: ``harnet-edge stream --scan-timeout/--connect-timeout/--connect-attempts/--data-timeout``."""
+    scan_timeout_s: float = 10.0
+    connect_timeout_s: float = 20.0
+    attempts: int = 5                 # failed attempts in a row before giving up (0 = never give up)
+    first_backoff_s: float = 1.0
+    data_timeout_s: float = 5.0
 
-    def __init__(self, target: str, profile: str = "auto", rate_hz: float | None = None):
+
+
+class BleDeviceSource:
+    """A named device over bleak. The protocol is chosen by --profile, or from its services.
+
+    ``adapter`` is None for the operating system's Bluetooth, or a software adapter
+    (``bleak_bumble_backend.SoftwareAdapter``) for the software stack; the transport is the same.
+    The scan accepts the named device when the profile's ``matches`` rule claims its advertisement
+    (Polar sensors advertise their name and company id, not PMD).
+    """
+
+    def __init__(self, target: str, profile: str = "auto", rate_hz: float | None = None, adapter=None,
+                 connect: ConnectOptions | None = None):
         from .bleak_transport import BleakTransport
 
+        connect = connect or ConnectOptions()
+        self.target, self.profile, self.rate_hz, self.connect = target, profile, rate_hz, connect
+        protocol_class = PROTOCOLS.get(profile)
         # Filter the scan on a service only where the device advertises it (Polar sensors do not).
-        service = PROTOCOLS[profile].scan_service_uuid if profile in PROTOCOLS else None
-        self.target, self.profile, self.rate_hz = target, profile, rate_hz
-        self.transport = BleakTransport(target, service)
+        service = protocol_class.scan_service_uuid if protocol_class else None
+        self.transport = BleakTransport(target, service, scan_timeout=connect.scan_timeout_s,
+                                        connect_timeout=connect.connect_timeout_s, adapter=adapter,
+                                        protocol=protocol_class)
+        self.session = None
 
     async def run(self, runtime) -> None:
         # With --profile auto the session picks the protocol from the services of its first connection.
         protocol = protocol_for(self.profile) if self.profile != "auto" else None
-        await DeviceSession(self.target, self.transport, protocol, rate_hz=self.rate_hz).run(runtime)
+        self.session = DeviceSession(self.target, self.transport, protocol, rate_hz=self.rate_hz,
+                                     max_attempts=self.connect.attempts, backoff_s=self.connect.first_backoff_s,
+                                     data_timeout_s=self.connect.data_timeout_s)
+        await self.session.run(runtime)
 
 
 class SimulatedFleet:
@@ -79,8 +106,16 @@ class SimulatedFleet:
 
 
 def ble_sources(devices: list[str], profile: str, simulate: int, speed: float = 1.0, duration_s: float | None = None,
-                rate_hz: float | None = None, polar_model: str = "verity-sense"):
-    sources = [BleDeviceSource(d, profile, rate_hz) for d in devices]
+                rate_hz: float | None = None, polar_model: str = "verity-sense", hci: str | None = None,
+                connect: ConnectOptions | None = None):
+    """``hci``: a bumble HCI transport (e.g. tcp-client:127.0.0.1:7531 from ``harnet-edge simulate
+    --hci-port``) to use instead of the operating system's Bluetooth; all devices share it."""
+    adapter = None
+    if hci and devices:
+        from .bleak_bumble_backend import SoftwareAdapter
+
+        adapter = SoftwareAdapter(hci=hci)
+    sources = [BleDeviceSource(d, profile, rate_hz, adapter, connect) for d in devices]
     if simulate:
         sources.append(SimulatedFleet(simulate, profile, speed=speed, duration_s=duration_s, host_rate_hz=rate_hz,
                                       polar_model=polar_model))

@@ -4,7 +4,7 @@ from tests.conftest import run_cli
 def test_help_lists_subcommands():
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("data", "model", "finetune", "evaluate", "pretrain", "export", "distil", "stream", "simulate", "bench"):
+    for command in ("data", "model", "finetune", "evaluate", "pretrain", "export", "distil", "stream", "devices", "simulate", "bench"):
         assert command in result.stdout
 
 

@@ -10,9 +10,10 @@ import sys
 
 from .. import __version__
 from ..errors import HarnetEdgeError
-from . import bench_cmd, collect_cmd, data_cmd, export_cmd, model_cmd, simulate_cmd, stream_cmd, train_cmd
+from . import bench_cmd, collect_cmd, data_cmd, devices_cmd, export_cmd, model_cmd, simulate_cmd, stream_cmd, train_cmd
 
-COMMAND_MODULES = [data_cmd, model_cmd, train_cmd, export_cmd, stream_cmd, simulate_cmd, collect_cmd, bench_cmd]
+COMMAND_MODULES = [data_cmd, model_cmd, train_cmd, export_cmd, stream_cmd, devices_cmd, simulate_cmd, collect_cmd,
+                   bench_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

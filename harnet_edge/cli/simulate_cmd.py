@@ -27,6 +27,10 @@ def register(sub) -> None:
     p.add_argument("--polar-model", default="verity-sense", choices=["verity-sense", "h10", "oh1", "polar-360"],
                    help="which Polar sensor the twin plays (--profile polar); it offers that model's rates")
     p.add_argument("--transport", help="bumble transport of a real controller, e.g. usb:0 (default: in-process)")
+    p.add_argument("--hci-port", type=int, metavar="PORT",
+                   help="serve software Bluetooth controllers as HCI on 127.0.0.1:PORT (0: any free port) so "
+                        "'harnet-edge stream --device NAME --hci tcp-client:127.0.0.1:PORT' can connect from "
+                        "another process")
     p.set_defaults(func=run)
 
 
@@ -68,6 +72,27 @@ def run(args) -> int:
             await wearable.run(args.duration)
             return {"sent": wearable.sent, "dropped": wearable.dropped, "disconnects": wearable.disconnects}
 
+    async def serve_hci() -> dict:
+        from harnet_edge.firmware_bridge.bumble_transport import SoftwareRadio
+        from harnet_edge.firmware_bridge.hci_server import HciServer
+
+        radio = SoftwareRadio()
+        wearable = SoftwareWearable(radio, args.name, signal, args.rate, args.profile, speed=args.speed,
+                                    faults=faults, polar_model=args.polar_model)
+        try:
+            server = await HciServer(radio.link, args.hci_port).start()
+        except OSError as exc:
+            from ..errors import HarnetEdgeError
+            raise HarnetEdgeError(f"cannot serve HCI on 127.0.0.1:{args.hci_port} ({exc.strerror or exc}); "
+                                  "pick another --hci-port, or 0 for any free port") from None
+        print(f"advertising as {args.name} ({args.profile} profile); HCI on {server.spec}\n"
+              f"connect with: harnet-edge stream --device {args.name} --hci {server.spec}", flush=True)
+        try:
+            await wearable.run(args.duration)
+        finally:
+            await server.close()
+        return {"sent": wearable.sent, "dropped": wearable.dropped, "disconnects": wearable.disconnects}
+
     async def self_check() -> dict:
         from harnet_edge.firmware_bridge.sources import SimulatedFleet
 
@@ -97,5 +122,12 @@ def run(args) -> int:
                 "host_rate_hz": choice.rate_hz if choice else w.rate_hz,
                 "host_samples": Tally.samples, "decoder": s.protocol.counters}
 
-    print(json.dumps(asyncio.run(over_controller() if args.transport else self_check()), indent=2))
+    if args.transport and args.hci_port is not None:
+        from ..errors import HarnetEdgeError
+        raise HarnetEdgeError("--transport (a real controller) and --hci-port (software controllers) exclude each other")
+    if args.hci_port is not None and not 0 <= args.hci_port <= 65535:
+        from ..errors import HarnetEdgeError
+        raise HarnetEdgeError(f"--hci-port must be 0..65535, not {args.hci_port}")
+    mode = over_controller if args.transport else serve_hci if args.hci_port is not None else self_check
+    print(json.dumps(asyncio.run(mode()), indent=2))
     return 0

@@ -23,6 +23,17 @@ def register(sub) -> None:
     src.add_argument("--profile", default="auto", help="BLE protocol: auto, reference, polar")
     src.add_argument("--rate", type=float, metavar="HZ",
                      help="ask the device for this sample rate (default: Polar picks its rate >= 30 Hz closest to 50)")
+    ble = p.add_argument_group("connecting (--device)")
+    ble.add_argument("--hci", metavar="TRANSPORT",
+                     help="use the software Bluetooth stack over this bumble HCI transport instead of the "
+                          "system's Bluetooth, e.g. tcp-client:127.0.0.1:7531 (see harnet-edge simulate --hci-port)")
+    ble.add_argument("--scan-timeout", type=float, default=10.0, metavar="S", help="seconds to look for the device")
+    ble.add_argument("--connect-timeout", type=float, default=20.0, metavar="S",
+                     help="seconds for one connection attempt once the device is found")
+    ble.add_argument("--connect-attempts", type=int, default=5, metavar="N",
+                     help="failed attempts in a row before giving up with exit status 2 (0: never give up)")
+    ble.add_argument("--data-timeout", type=float, default=5.0, metavar="S",
+                     help="reconnect when a connected device sends nothing for this long")
     src.add_argument("--replay", action="append", default=[], type=Path, metavar="FILE.csv",
                      help="a recording (time,x,y,z) to play back (repeat for several)")
     src.add_argument("--speed", default="1x", help="replay speed, e.g. 1x, 10x, max")
@@ -56,6 +67,20 @@ def parse_speed(text: str) -> float:
     return value
 
 
+def connect_options(args):
+    from harnet_edge.firmware_bridge.sources import ConnectOptions
+
+    from ..errors import HarnetEdgeError
+
+    for flag in ("scan_timeout", "connect_timeout", "data_timeout"):
+        if not getattr(args, flag) > 0:
+            raise HarnetEdgeError(f"--{flag.replace('_', '-')} must be a positive number of seconds")
+    if args.connect_attempts < 0:
+        raise HarnetEdgeError("--connect-attempts must be 0 (never give up) or more")
+    return ConnectOptions(args.scan_timeout, args.connect_timeout, args.connect_attempts,
+                          data_timeout_s=args.data_timeout)
+
+
 def build_sources(args):
     from ..runtime.sources import ReplaySource
 
@@ -64,7 +89,8 @@ def build_sources(args):
         from harnet_edge.firmware_bridge.sources import ble_sources
 
         sources += ble_sources(args.device, args.profile, args.simulate, speed=parse_speed(args.speed),
-                               rate_hz=args.rate, polar_model=args.polar_model)
+                               rate_hz=args.rate, polar_model=args.polar_model, hci=args.hci,
+                               connect=connect_options(args))
     if not sources:
         from ..errors import HarnetEdgeError
         raise HarnetEdgeError("no source: give --device, --replay or --simulate N")
