@@ -49,7 +49,8 @@ class SoftwareWearable:
 
     def __init__(self, radio, name: str, signal: np.ndarray, rate_hz: float = 30.0, profile: str = "reference",
                  counts_per_g: int = 4096, speed: float = 1.0, faults: Faults | None = None, loop_signal: bool = True,
-                 polar_model: str = "verity-sense", rate_error: float | None = None, max_mtu: int = 247):
+                 polar_model: str = "verity-sense", rate_error: float | None = None, max_mtu: int = 247,
+                 advertising_interval_ms: float | None = None):
         self.name, self.signal, self.profile = name, np.asarray(signal, np.float32), profile
         self.signal_rate_hz = rate_hz      # the signal is played in device time, whatever rate is chosen
         self.speed, self.faults = speed, faults or Faults()
@@ -57,9 +58,8 @@ class SoftwareWearable:
         self.device = radio.new_device(name)
         # The largest ATT MTU this device accepts in an MTU exchange (247: a common nRF52 firmware limit).
         self.device.gatt_server.max_mtu = max_mtu
-        # 152.5 ms: the advertising interval Apple's accessory design guidelines recommend after the
-        # first 30 s; bumble's default (1 s) makes every reconnect scan wait up to a second.
-        self.device.advertising_interval_min = self.device.advertising_interval_max = 152.5
+        if advertising_interval_ms:      # bumble's default is 1 s; a faster one shortens every reconnect scan
+            self.device.advertising_interval_min = self.device.advertising_interval_max = advertising_interval_ms
         self.rng = random.Random(self.faults.seed)
         drift = {} if rate_error is None else {"rate_error": rate_error}
         if profile == "polar":

@@ -67,7 +67,8 @@ def test_polar_pmd_over_the_software_stack(student_models):
     summary, sink = run_fleet(student_models["onnx"], fleet, seconds=10)
     protocol = fleet.sessions[0].protocol
     assert protocol.counters["packets"] > 10 and protocol.counters["malformed"] == 0
-    assert [r.status for r in protocol.responses] == [0, 0]      # settings read, start acknowledged
+    # settings read, start acknowledged (then, on exit, the answer to the session's stop may arrive too)
+    assert [r.status for r in protocol.responses][:2] == [0, 0] and all(r.status == 0 for r in protocol.responses)
     assert protocol.choice.rate_hz == 52 and fleet.wearables[0].name.startswith("Polar Sense ")
     assert summary["windows"] >= 1
 

@@ -41,7 +41,7 @@ def stream(spec, out, seconds=7):   # bumble imports alone take ~2 s on a busy 2
 
 
 def test_simulate_and_stream_meet_across_processes(simulator, tmp_path):
-    listed = run_cli("devices", "--hci", simulator, "--timeout", "1", "--json", timeout=60)
+    listed = run_cli("devices", "--hci", simulator, "--timeout", "2.5", "--json", timeout=60)   # twin advertises every 1 s
     assert listed.returncode == 0, listed.stderr
     devices = [json.loads(line) for line in listed.stdout.splitlines()]
     assert [(d["name"], d["protocol"]) for d in devices] == [("HE-Wearable-1", "reference")]

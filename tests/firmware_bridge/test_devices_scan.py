@@ -20,11 +20,13 @@ def test_scan_lists_supported_wearables_with_their_protocol():
         from bumble.core import AdvertisingData
 
         radio = SoftwareRadio()
-        twins = [SoftwareWearable(radio, "HE-Ref", generated_motion(50, 30), 50),
-                 SoftwareWearable(radio, "Polar Sense TWIN", generated_motion(52, 30), 52, profile="polar")]
+        fast = {"advertising_interval_ms": 152.5}      # every device heard within the 1 s scan
+        twins = [SoftwareWearable(radio, "HE-Ref", generated_motion(50, 30), 50, **fast),
+                 SoftwareWearable(radio, "Polar Sense TWIN", generated_motion(52, 30), 52, profile="polar", **fast)]
         tasks = [asyncio.create_task(t.run(30)) for t in twins]
         stranger = radio.new_device("Kettle")          # advertises a name and nothing we know
         stranger.advertising_data = bytes(AdvertisingData([(AdvertisingData.COMPLETE_LOCAL_NAME, b"Kettle")]))
+        stranger.advertising_interval_min = stranger.advertising_interval_max = 152.5
         await stranger.power_on()
         await stranger.start_advertising(auto_restart=True)
         adapter = SoftwareAdapter(radio.new_device("host"))
