@@ -73,6 +73,8 @@ def run(args) -> int:
             return {"sent": wearable.sent, "dropped": wearable.dropped, "disconnects": wearable.disconnects}
 
     async def serve_hci() -> dict:
+        import shlex
+
         from harnet_edge.firmware_bridge.bumble_transport import SoftwareRadio
         from harnet_edge.firmware_bridge.hci_server import HciServer
 
@@ -86,7 +88,7 @@ def run(args) -> int:
             raise HarnetEdgeError(f"cannot serve HCI on 127.0.0.1:{args.hci_port} ({exc.strerror or exc}); "
                                   "pick another --hci-port, or 0 for any free port") from None
         print(f"advertising as {args.name} ({args.profile} profile); HCI on {server.spec}\n"
-              f"connect with: harnet-edge stream --device {args.name} --hci {server.spec}", flush=True)
+              f"connect with: harnet-edge stream --device {shlex.quote(args.name)} --hci {server.spec}", flush=True)
         try:
             await wearable.run(args.duration)
         finally:
