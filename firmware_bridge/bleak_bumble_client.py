@@ -33,7 +33,6 @@ def address_str(address) -> str:
     return address.to_string(with_type_qualifier=False)
 
 
-
 class SoftwareBleakClient(BaseBleakClient):
     adapter: "SoftwareAdapter"     # bound by SoftwareAdapter, since bleak instantiates backends itself
 

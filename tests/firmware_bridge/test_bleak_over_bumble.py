@@ -83,6 +83,13 @@ def test_scan_by_name_and_address_connect_mtu_notify_and_link_loss():
             await by_address.disconnect()                  # solicited: no callback, as bleak documents
             await asyncio.sleep(0.3)
             assert not quiet.is_set() and not a.device.connections
+            # BleakClient given only an address string scans for it first, as bleak's own backends do.
+            from bleak import BleakClient
+
+            plain = BleakClient(address, timeout=5, backend=adapter.client_backend)
+            await plain.connect()
+            assert plain.is_connected and a.device.connections
+            await plain.disconnect()
         finally:
             await cancel(*tasks)
 
