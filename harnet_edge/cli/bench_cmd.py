@@ -38,6 +38,10 @@ def load_data(args, classes_hint=None):
         path = Path(args.data)
         files = sorted(path.glob("*.csv*")) if path.is_dir() else [path]
         windows = make_windows([r for f in files for r in read_csv(f)], 10, 10)
+        if not any(windows.labels.tolist()):
+            from ..errors import HarnetEdgeError
+            raise HarnetEdgeError(f"{path.name} has no labelled windows (add a label column: time,x,y,z,label); "
+                                  f"accuracy needs labels")
         classes = classes_hint or sorted(set(windows.labels.tolist()))
     if args.subjects:
         windows = windows.subset(np.isin(windows.subjects, args.subjects.split(",")))

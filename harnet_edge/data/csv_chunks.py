@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,10 +56,12 @@ def iter_csv_chunks(path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[CsvChunk]:
                     chunk = reader.parse(block[:cut])
                     if chunk is not None:
                         yield chunk
+                    reader.raise_pending()
             if leftover.strip():
                 chunk = reader.parse(leftover + b"\n")
                 if chunk is not None:
                     yield chunk
+                reader.raise_pending()
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{path.name}: cannot read ({exc})") from None
     if reader.rows < 2:
@@ -73,14 +76,20 @@ class _ChunkParser:
         self.last_t = -np.inf
         self.origin: np.datetime64 | None = None   # ISO times: seconds from the first stamp
         self.rate_checked = False
+        self.pending: DataError | None = None     # a bad row found after good ones in the same block
 
     def header(self, raw: bytes) -> None:
         try:
-            header = [h.strip().lower() for h in raw.decode().strip().split(",")]
+            text = raw.decode("utf-8-sig").strip()          # -sig: Excel's "CSV UTF-8" starts with a BOM
         except UnicodeDecodeError:
             raise DataError(f"{self.name}: cannot read (header is not text)") from None
-        if header == [""]:
+        if not text:
             raise DataError(f"{self.name}: empty file")
+        for separator, name in ((";", "';'"), ("\t", "tabs")):
+            if "," not in text and separator in text:
+                raise DataError(f"{self.name}: fields are separated by {name}; harnet-edge reads comma-separated "
+                                f"CSV with '.' decimals (header time,x,y,z)")
+        header = [h.strip().strip('"\'').strip().lower() for h in text.split(",")]   # R quotes its header
         time_col = next((h for h in header if h in TIME_COLUMNS), None)
         missing = [c for c in ("x", "y", "z") if c not in header] + ([] if time_col else ["time"])
         if missing:
@@ -112,9 +121,25 @@ class _ChunkParser:
         xyz = table[:, self.xyz_index].astype(np.float32)
         labels = self._strings(body, self.label_index, first_line) if self.label_index is not None else None
         subjects = self._strings(body, self.subject_index, first_line) if self.subject_index is not None else None
-        self._check(t, xyz, first_line)
+        try:
+            self._check(t, xyz, first_line)
+        except _BadRow as exc:
+            if exc.row == 0:
+                raise DataError(str(exc)) from None
+            # The good rows before the bad one are still used (a replay classifies them) and then the
+            # error is raised: a week-long file with a clock reset on day 5 keeps days 1-4.
+            self.pending = DataError(str(exc))
+            keep = slice(0, exc.row)
+            t, xyz = t[keep], xyz[keep]
+            labels = labels[keep] if labels is not None else None
+            subjects = subjects[keep] if subjects is not None else None
+            self._check(t, xyz, first_line)
         self.rows += len(t)
         return CsvChunk(t, xyz, labels, subjects, first_line)
+
+    def raise_pending(self) -> None:
+        if self.pending is not None:
+            raise self.pending
 
     def _numbers(self, body: bytes, first_line: int) -> np.ndarray:
         numeric = sorted({*self.xyz_index, *([] if self.iso else [self.time_index])})
@@ -158,7 +183,11 @@ class _ChunkParser:
 
     def _iso_seconds(self, values: np.ndarray, first_line: int) -> np.ndarray:
         try:
-            stamps = np.char.replace(values, " ", "T").astype("datetime64[us]")
+            with warnings.catch_warnings():
+                # A UTC offset (+02:00, Z) is applied (times become UTC, so a daylight-saving change is no
+                # jump); numpy warns that it keeps no zone, which is what we want here.
+                warnings.simplefilter("ignore", UserWarning)
+                stamps = np.char.replace(values, " ", "T").astype("datetime64[us]")
         except ValueError:
             raise DataError(f"{self.name}: time column is neither seconds nor ISO date-times "
                             f"(line {first_line}: {values[0]!r})") from None
@@ -169,16 +198,31 @@ class _ChunkParser:
     def _check(self, t: np.ndarray, xyz: np.ndarray, first_line: int) -> None:
         bad = ~np.isfinite(xyz).all(axis=1)
         if bad.any():
-            raise DataError(f"{self.name}: {int(bad.sum())} samples are NaN or infinite "
-                            f"(first at line {first_line + int(np.argmax(bad))})")
+            raise _BadRow(int(np.argmax(bad)), f"{self.name}: {int(bad.sum())} samples are NaN or infinite "
+                          f"(first at line {first_line + int(np.argmax(bad))})")
         steps = np.diff(np.concatenate([[self.last_t], t]))
         if not np.isfinite(t).all() or (steps <= 0).any():
-            at = int(np.argmax(~(steps > 0))) if np.isfinite(t).all() else int(np.argmax(~np.isfinite(t)))
-            raise DataError(f"{self.name}: timestamps not strictly increasing at line {first_line + at}")
+            if not np.isfinite(t).all():
+                at = int(np.argmax(~np.isfinite(t)))
+                raise _BadRow(at, f"{self.name}: timestamps not strictly increasing at line {first_line + at}")
+            at = int(np.argmax(~(steps > 0)))
+            back, previous = -float(steps[at]), first_line + at - 1
+            detail = (f"same time as line {previous}" if back == 0 else
+                      f"{back:.4g} s before line {previous}; a clock reset or daylight-saving change? "
+                      f"write UTC or seconds")
+            raise _BadRow(at, f"{self.name}: timestamps not strictly increasing at line {first_line + at} ({detail})")
         self.last_t = float(t[-1])
         if len(t) >= 2:
             # Before any window: a unit mistake (ms, us) or a rate HARNet cannot use stops here.
-            check_rate(t, f"{self.name} (from line {first_line})")
+            check_rate(t, f"{self.name} (from line {first_line})", first_time=None if self.iso else float(t[0]))
+
+
+class _BadRow(DataError):
+    """A row that stops the file; ``row``: its index in the block (the rows before it are good)."""
+
+    def __init__(self, row: int, message: str):
+        super().__init__(message)
+        self.row = row
 
 
 def _is_number(field: bytes) -> bool:

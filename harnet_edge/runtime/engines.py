@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .model_info import ModelFileError, ModelInfo, _first_line, read_model_info
+from .model_info import ModelFileError, ModelInfo, _first_line, check_model_file, read_model_info
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -93,8 +93,7 @@ class OnnxEngine(Engine):
         if threads:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
-        if not Path(path).is_file():
-            raise ModelFileError(f"model file not found: {path}")
+        check_model_file(path)
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:

@@ -130,11 +130,24 @@ def read_tflite_metadata(buf: bytes) -> dict[str, bytes]:
         raise ModelFileError("TFLite flatbuffer is corrupt (metadata table unreadable)") from None
 
 
-def read_model_info(path, session=None) -> ModelInfo:
-    """The model's metadata; for ONNX an already open onnxruntime ``session`` avoids a second load."""
+def check_model_file(path) -> None:
+    """Refuse, naming the file, what no runtime should be asked to open: nothing there, 0 bytes, or
+    a TFLite flatbuffer under an .onnx name (onnxruntime would only say "Protobuf parsing failed")."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"model file not found: {path}")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if not head:
+        raise ModelFileError(f"{path.name}: empty file (0 bytes); export the model again")
+    if path.suffix == ".onnx" and head[4:8] == b"TFL3":
+        raise ModelFileError(f"{path.name}: this is a TFLite model, not ONNX; rename it to .tflite")
+
+
+def read_model_info(path, session=None) -> ModelInfo:
+    """The model's metadata; for ONNX an already open onnxruntime ``session`` avoids a second load."""
+    path = Path(path)
+    check_model_file(path)
     if path.suffix == ".onnx":
         if session is None:
             import onnxruntime as ort
@@ -145,7 +158,10 @@ def read_model_info(path, session=None) -> ModelInfo:
                 raise ModelFileError(f"{path.name}: onnxruntime cannot load it ({_first_line(exc)})") from None
         raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
     elif path.suffix == ".tflite":
-        raw_bytes = read_tflite_metadata(path.read_bytes()).get(METADATA_KEY)
+        try:
+            raw_bytes = read_tflite_metadata(path.read_bytes()).get(METADATA_KEY)
+        except ModelFileError as exc:
+            raise ModelFileError(f"{path.name}: {exc}") from None
         raw = raw_bytes.decode() if raw_bytes is not None else None
     else:
         raise ModelFileError(f"{path.name}: unknown model format (expected .onnx or .tflite)")

@@ -31,8 +31,9 @@ def movement(rate: float, seconds: float, gravity: bool = True, seed: int = 0) -
 
 
 def recording(rate=50.0, seconds=40.0, time_scale=1.0, time_offset=0.0, scale=1.0, gravity=True,
-              column="time", suffix=".csv", edit=None):
-    """A CSV recording; ``time_scale`` 1000 writes milliseconds, ``edit(t, xyz)`` spoils the arrays."""
+              column="time", suffix=".csv", edit=None, rewrite=None):
+    """A CSV recording; ``time_scale`` 1000 writes milliseconds, ``edit(t, xyz)`` spoils the arrays,
+    ``rewrite(text) -> text | bytes`` spoils the file as a spreadsheet or another tool would."""
     def make(folder: Path, models) -> Path:
         t, xyz = movement(rate, seconds, gravity)
         xyz = xyz * scale
@@ -40,6 +41,9 @@ def recording(rate=50.0, seconds=40.0, time_scale=1.0, time_offset=0.0, scale=1.
             t, xyz = edit(t.copy(), xyz.copy())
         path = folder / f"rec{suffix}"
         write_csv(path, t * time_scale + time_offset, xyz, time_column=column)
+        if rewrite is not None:
+            spoilt = rewrite(path.read_text())
+            path.write_bytes(spoilt.encode() if isinstance(spoilt, str) else spoilt)
         return path
     return make
 
@@ -126,6 +130,15 @@ def student_tflite(**meta_overrides):
         meta = dict(read_model_info(path).extra)
         meta.update(meta_overrides)
         embed_tflite(path, meta)
+        return path
+    return make
+
+
+def copied(kind: str, name: str, size: int | None = None):
+    """The session's ``kind`` model (e.g. "tflite") under another ``name``, cut to ``size`` bytes if given."""
+    def make(folder: Path, models) -> Path:
+        path = folder / name
+        path.write_bytes(Path(models[kind]).read_bytes()[:size])
         return path
     return make
 

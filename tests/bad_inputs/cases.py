@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .builders import (good_model, labelled, missing, onnx_model, raw_metadata, recording, student_tflite, text)
+from .builders import (copied, good_model, labelled, missing, onnx_model, raw_metadata, recording, student_tflite,
+                       text)
 
 STREAM = "stream {model} --replay {rec} --speed max --quiet"
 BENCH = "bench {model} --threads 1 --batch 1 --seconds 0.05 --out {tmp}/bench"
@@ -54,6 +55,42 @@ def _clipped_spikes(t, xyz):
     return t, xyz
 
 
+def _bom(text):
+    return b"\xef\xbb\xbf" + text.encode()         # Excel's "CSV UTF-8"
+
+
+def _quoted_header(text):
+    return '"time","x","y","z"' + text[text.index("\n"):]    # R's write.csv, quote=TRUE
+
+
+def _semicolons(text):
+    return text.replace(",", ";")
+
+
+def _comma_decimals(text):
+    return text.replace(",", ";").replace(".", ",")   # a German/French spreadsheet export
+
+
+def _tabs(text):
+    return text.replace(",", "\t")
+
+
+def _iso_with_zone(text):
+    """Seconds -> ISO date-times with a +02:00 offset, as a phone app logging local time writes them."""
+    header, *rows = text.splitlines()
+    start = np.datetime64("2024-03-31T01:59:50", "ms")
+    out = [header]
+    for row in rows:
+        seconds, rest = row.split(",", 1)
+        out.append(f"{start + np.timedelta64(round(float(seconds) * 1000), 'ms')}+02:00,{rest}")
+    return "\n".join(out) + "\n"
+
+
+def _repeated_row(t, xyz):
+    t[300] = t[299]
+    return t, xyz
+
+
 CASES = [
     # --- time axis: units and rates (issue 14: ms -> 11,998 windows, us -> 21.8 GB, 1 Hz classified)
     Case("epoch milliseconds", STREAM, {"rec": recording(time_scale=1e3, time_offset=1.7e12)},
@@ -75,6 +112,14 @@ CASES = [
          message=r"train\.csv.*as microseconds they would be 50 Hz"),
     Case("bench --data on millisecond timestamps", BENCH + " --data {data}", {"data": labelled(time_scale=1e3)},
          message=r"as milliseconds they would be 50 Hz"),
+    Case("epoch seconds at 1 Hz are not called milliseconds", STREAM,
+         {"rec": recording(rate=1.0, seconds=600, time_offset=1.7e9)},
+         message=r"look like epoch seconds \(2023-11-14\), so the data are 1 Hz; HARNet needs 20-1600 Hz$"),
+    Case("epoch milliseconds at 1 Hz are not called 1000 Hz", STREAM,
+         {"rec": recording(rate=1.0, seconds=600, time_scale=1e3, time_offset=1.7e12)},
+         message=r"look like epoch milliseconds \(2023-11-14\); as milliseconds they would be 1 Hz; HARNet needs 20-1600 Hz$"),
+    Case("2 kHz data: downsample, not minutes", STREAM, {"rec": recording(rate=2000.0, seconds=25)},
+         message=r"2000 Hz if they are seconds; HARNet needs 20-1600 Hz \(downsample to 1600 Hz or less\)"),
     # --- CSV contents
     Case("NaN sample", STREAM, {"rec": recording(edit=_nan)}, message=r"1 samples are NaN or infinite \(first at line 102\)"),
     Case("infinite sample", STREAM, {"rec": recording(edit=_inf)}, message=r"NaN or infinite"),
@@ -90,6 +135,19 @@ CASES = [
          message=r"x/y/z values must be numbers \(line 2\)"),
     Case("time neither number nor date", STREAM, {"rec": text("time,x,y,z\nnoon,0,0,1\nlater,0,0,1\n")},
          message=r"neither seconds nor ISO date-times"),
+    Case("UTF-8 byte-order mark (Excel 'CSV UTF-8')", STREAM, {"rec": recording(rewrite=_bom)}, exit=0, windows=3),
+    Case("quoted header names (R write.csv)", STREAM, {"rec": recording(rewrite=_quoted_header)}, exit=0, windows=3),
+    Case("semicolon-separated", STREAM, {"rec": recording(rewrite=_semicolons)},
+         message=r"rec\.csv: fields are separated by ';'; harnet-edge reads comma-separated CSV with '\.' decimals"),
+    Case("semicolons and comma decimals", STREAM, {"rec": recording(rewrite=_comma_decimals)},
+         message=r"separated by ';'"),
+    Case("tab-separated", STREAM, {"rec": recording(rewrite=_tabs)}, message=r"fields are separated by tabs"),
+    Case("ISO date-times with a UTC offset, no warning on stderr", STREAM, {"rec": recording(rewrite=_iso_with_zone)},
+         exit=0, windows=3, subprocess=True),
+    Case("repeated timestamp says which line it repeats", STREAM, {"rec": recording(edit=_repeated_row)},
+         message=r"line 302 \(same time as line 301\)"),
+    Case("clock jumping back says by how much", STREAM, {"rec": recording(edit=_backwards)},
+         message=r"line 202 \(0\.02 s before line 201; a clock reset or daylight-saving change\?"),
     Case("empty file", STREAM, {"rec": text("")}, message=r"empty file"),
     Case("header only", STREAM, {"rec": text("time,x,y,z\n")}, message=r"fewer than two samples"),
     Case("truncated gzip", STREAM, {"rec": text(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03+\xc9\xcc", "rec.csv.gz")},
@@ -154,5 +212,17 @@ CASES = [
          message=r"model\.onnx: harnet-edge metadata is not valid JSON"),
     Case("metadata lacks the window", STREAM, {"model": raw_metadata('{"classes": ["a"], "sample_rate_hz": 30}'),
                                               "rec": recording()}, message=r"lacks \['window_samples'"),
+    Case(".onnx that is really a TFLite file", STREAM, {"model": copied("tflite", "model.onnx"), "rec": recording()},
+         message=r"model\.onnx: this is a TFLite model, not ONNX; rename it to \.tflite"),
+    Case(".tflite that is really an ONNX file", STREAM, {"model": copied("onnx", "model.tflite"), "rec": recording()},
+         message=r"model\.tflite: not a TFLite flatbuffer"),
+    Case("0-byte model", STREAM, {"model": copied("onnx", "model.onnx", size=0), "rec": recording()},
+         message=r"model\.onnx: empty file \(0 bytes\)"),
+    Case("0-byte TFLite model", BENCH, {"model": copied("tflite", "model.tflite", size=0)},
+         message=r"model\.tflite: empty file \(0 bytes\)"),
+    Case("truncated TFLite model", STREAM, {"model": copied("tflite", "model.tflite", size=3000), "rec": recording()},
+         message=r"model\.tflite: (TFLite flatbuffer is corrupt|.*cannot load)"),
+    Case("bench --data without a label column", BENCH + " --data {rec}", {"rec": recording()},
+         message=r"rec\.csv has no labelled windows \(add a label column"),
     Case("control: the good student model", STREAM, {"model": good_model(), "rec": recording()}, exit=0, windows=3),
 ]

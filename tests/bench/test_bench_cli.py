@@ -47,3 +47,22 @@ def test_bench_without_arguments_uses_the_built_in_models(tmp_path):
         assert r["classes"][:3] == ["walk_slow", "walk_mod", "walk_fast"]
         assert 0.5 < r["recorded"]["macro_f1_mean"] < 1          # held-out score recorded at export
     assert "export" in result.stdout                            # says where the F1 figure comes from
+
+
+def test_bench_scores_data_holding_only_some_of_the_models_classes(student_models, tmp_path):
+    """A walking-only labelled CSV is a fair accuracy test of a 5-class model; it used to be skipped
+    silently (the table fell back to the export-time score) because the class lists differed."""
+    import numpy as np
+
+    from harnet_edge.bench.run import run_bench
+
+    x = np.random.default_rng(0).normal(0, 0.3, (12, 3, 300)).astype(np.float32)
+    x[:, 2] += 1
+    y = np.array([0, 1] * 6)                     # indices into the data's own classes
+    report = run_bench([student_models["onnx"]], tmp_path, [1], [1], 0.02,
+                       (x, y, ["pour_water", "walk"]), "two of five classes", log=lambda *_: None)
+    accuracy = report["results"][0]["accuracy"]
+    assert accuracy["windows"] == 12 and 0 <= accuracy["macro_f1"] <= 1, accuracy
+    skipped = run_bench([student_models["onnx"]], tmp_path, [1], [1], 0.02, (x, y, ["walk", "swim"]), "",
+                        log=lambda *_: None)["results"][0]["accuracy"]
+    assert "swim" in skipped["skipped"]

@@ -60,3 +60,22 @@ def test_offline_resampling_refuses_rather_than_allocates():
     t = 1.7e15 + np.arange(6000) * 20_000.0
     with pytest.raises(DataError, match="as microseconds they would be 50 Hz"):
         resample_to_rate(t, np.zeros((6000, 3)))
+
+
+@pytest.mark.parametrize("spoil, message", [("back", "not strictly increasing at line 2502"),
+                                            ("nan", "NaN or infinite \\(first at line 2502\\)")])
+def test_rows_before_a_bad_row_in_the_same_block_are_delivered_then_the_error(tmp_path, spoil, message):
+    """A replay keeps what came before a clock reset or a NaN: the good head of the failing block is
+    yielded first (it used to be dropped with the block, up to 4 MB of rows nobody classified)."""
+    t = np.arange(3000) / 50.0
+    xyz = np.tile([0.0, 0.0, -1.0], (3000, 1))
+    if spoil == "back":
+        t[2500:] -= 10.0
+    else:
+        xyz[2500, 0] = np.nan
+    write_csv(tmp_path / "rec.csv", t, xyz)
+    delivered = []
+    with pytest.raises(DataError, match=message):
+        for chunk in iter_csv_chunks(tmp_path / "rec.csv", chunk_bytes=1 << 20):   # one block holds it all
+            delivered.append(chunk.t)
+    assert np.allclose(np.concatenate(delivered), t[:2500])
