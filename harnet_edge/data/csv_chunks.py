@@ -133,7 +133,10 @@ class _ChunkParser:
             t, xyz = t[keep], xyz[keep]
             labels = labels[keep] if labels is not None else None
             subjects = subjects[keep] if subjects is not None else None
-            self._check(t, xyz, first_line)
+            try:
+                self._check(t, xyz, first_line)
+            except DataError:                  # a head too short to judge: the bad row is the news
+                raise self.pending from None
         self.rows += len(t)
         return CsvChunk(t, xyz, labels, subjects, first_line)
 
