@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from harnet_edge.data.windows import WindowSet
+from harnet_edge.formats import FORMATS, ModelFormat
 from harnet_edge.models.checkpoints import file_sha256, load_checkpoint, save_checkpoint
 from harnet_edge.train.crossval import encode_labels
 from harnet_edge.train.loop import TrainConfig, predict_proba
@@ -15,10 +16,7 @@ from harnet_edge.train.loop import TrainConfig, predict_proba
 from . import ExportError
 from .distil import student_schedule
 from .fold import prepare_for_export
-from .graph_checks import onnx_graph_report, tflite_graph_report
 from .metadata import artefact_metadata
-from .onnx_writer import write_onnx_fp32, write_onnx_int8
-from .tflite_writer import write_tflite_fp32, write_tflite_int8
 from .validate import Thresholds, summary_markdown, validate_artefact
 
 MIN_CALIBRATION_WINDOWS = 16
@@ -26,7 +24,7 @@ MIN_CALIBRATION_WINDOWS = 16
 
 @dataclass
 class ExportOptions:
-    formats: tuple = ("onnx", "tflite")
+    formats: tuple = ("onnx", "tflite")     # names of rows of harnet_edge.formats.FORMATS
     int8: bool = True
     fp32: bool = True
     distil: bool = False
@@ -51,23 +49,29 @@ def split_for_export(windows: WindowSet, fraction: float, seed: int) -> tuple[np
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 
+def export_formats(names) -> list[ModelFormat]:
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown:
+        raise ExportError(f"unknown format(s) {unknown}; use {', '.join(FORMATS)}")
+    return [FORMATS[n] for n in names]
+
+
 def export_model_files(model, stem: str, out_dir: Path, options: ExportOptions, calibration: np.ndarray,
-                       source_sha: str, scores: dict, log) -> list[tuple[Path, str]]:
+                       source_sha: str, scores: dict, log) -> list[tuple[Path, ModelFormat]]:
     graph = prepare_for_export(model)
     written = []
     extra = {**options.extra_metadata, "evaluation": scores}
-    for fmt in options.formats:
-        fp32_path = out_dir / f"{stem}_fp32.{fmt}"
-        write = write_onnx_fp32 if fmt == "onnx" else write_tflite_fp32
+    for fmt in export_formats(options.formats):
+        fp32_path = out_dir / f"{stem}_fp32{fmt.suffix}"
         log(f"  writing {fp32_path.name}")
-        write(graph, model.window_len, fp32_path, artefact_metadata(model, "fp32", source_sha, extra))
+        fmt.load("fp32_writer")(graph, model.window_len, fp32_path, artefact_metadata(model, "fp32", source_sha, extra))
         if options.fp32:
             written.append((fp32_path, fmt))
-        if options.int8:
-            int8_path = out_dir / f"{stem}_int8.{fmt}"
+        if options.int8 and fmt.int8_writer is not None:
+            int8_path = out_dir / f"{stem}_int8{fmt.suffix}"
             log(f"  writing {int8_path.name} (calibrated on {len(calibration)} windows)")
-            quantise = write_onnx_int8 if fmt == "onnx" else write_tflite_int8
-            quantise(fp32_path, int8_path, calibration, artefact_metadata(model, "int8", source_sha, extra))
+            fmt.load("int8_writer")(fp32_path, int8_path, calibration,
+                                    artefact_metadata(model, "int8", source_sha, extra))
             written.append((int8_path, fmt))
         if not options.fp32:
             fp32_path.unlink()
@@ -76,6 +80,7 @@ def export_model_files(model, stem: str, out_dir: Path, options: ExportOptions, 
 
 def export_checkpoint(checkpoint: Path, windows: WindowSet, out_dir: Path, options: ExportOptions, log=print) -> dict:
     checkpoint = Path(checkpoint)
+    export_formats(options.formats)   # an unknown name fails before any work
     model, meta = load_checkpoint(checkpoint)
     model.eval()
     classes = list(model.classes)
@@ -116,9 +121,7 @@ def export_checkpoint(checkpoint: Path, windows: WindowSet, out_dir: Path, optio
         log(f"exporting {stem}")
         reference = predict_proba(m, x_val, device="cpu")
         for path, fmt in export_model_files(m, stem, out_dir, options, windows.x[calib_idx], source_sha, scores, log):
-            result = validate_artefact(path, x_val, reference, y_val, options.thresholds)
-            result["graph"] = onnx_graph_report(path, m) if fmt == "onnx" else tflite_graph_report(path, m)
-            result["passed"] = bool(result["passed"] and result["graph"].get("ok", True))
+            result = validate_artefact(path, x_val, reference, y_val, options.thresholds, fmt, m)
             result["model"] = stem
             artefacts.append(result)
             log(f"    {path.name}: agreement {result['agreement']:.3f}, max prob diff {result['max_prob_diff']:.1e}, "

@@ -1,4 +1,5 @@
-"""Every artefact is run by its real runtime on held-out real windows and compared with PyTorch."""
+"""Every artefact is run by its real runtime on held-out real windows and compared with PyTorch, and
+its graph is checked by its format's graph check (both named by its row in harnet_edge.formats)."""
 from __future__ import annotations
 
 import time
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harnet_edge.formats import ModelFormat, format_of
 from harnet_edge.metrics import cohen_kappa, macro_f1
 from harnet_edge.runtime.engines import open_engine
 
@@ -19,7 +21,10 @@ class Thresholds:
 
 
 def validate_artefact(path: Path, x: np.ndarray, reference_probs: np.ndarray, y: np.ndarray | None,
-                      thresholds: Thresholds) -> dict:
+                      thresholds: Thresholds, fmt: ModelFormat | None = None, model=None) -> dict:
+    """Agreement and probability difference against ``reference_probs`` (fp32 PyTorch), macro F1 when
+    labels ``y`` are given, and the format's graph check of ``model``'s export; ``passed`` needs all."""
+    fmt = fmt or format_of(path)
     engine = open_engine(path, threads=1)
     t0 = time.perf_counter()
     probs = engine.run(x)
@@ -38,6 +43,9 @@ def validate_artefact(path: Path, x: np.ndarray, reference_probs: np.ndarray, y:
         pred = probs.argmax(1)
         result.update(macro_f1=macro_f1(y, pred, k), kappa=cohen_kappa(y, pred, k),
                       reference_macro_f1=macro_f1(y, reference_probs.argmax(1), k))
+    if fmt is not None and fmt.graph_check is not None:
+        result["graph"] = fmt.load("graph_check")(path, model)
+        result["passed"] = bool(result["passed"] and result["graph"].get("ok", True))
     return result
 
 

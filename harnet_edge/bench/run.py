@@ -9,23 +9,29 @@ from pathlib import Path
 
 import numpy as np
 
+from ..formats import FORMATS, format_of
 from ..runtime.engines import open_engine
 from ..runtime.model_info import ModelFileError
 from .fingerprint import fingerprint
 from .measure import TorchReference, accuracy, cold_start, latency_stats, timed_runs
 
 
+TORCH_REFERENCE_SUFFIX = ".safetensors"
+
+
 def discover(models: list[Path]) -> list[Path]:
+    """Model files given or found in folders: every format of harnet_edge.formats, plus PyTorch checkpoints."""
     found = []
     for m in models:
         if m.is_dir():
-            found += sorted(p for p in m.iterdir() if p.suffix in (".onnx", ".tflite", ".safetensors"))
+            found += sorted(p for p in m.iterdir() if format_of(p) or p.suffix == TORCH_REFERENCE_SUFFIX)
         elif m.is_file():
             found.append(m)
         else:
             raise ModelFileError(f"model file not found: {m}")
     if not found:
-        raise ModelFileError(f"no .onnx/.tflite/.safetensors models in {', '.join(map(str, models))}")
+        kinds = "/".join([f.suffix for f in FORMATS.values()] + [TORCH_REFERENCE_SUFFIX])
+        raise ModelFileError(f"no {kinds} models in {', '.join(map(str, models))}")
     return found
 
 
@@ -35,7 +41,7 @@ def family(path: Path) -> str:
 
 
 def open_variant(path: Path, threads: int):
-    if path.suffix == ".safetensors":
+    if path.suffix == TORCH_REFERENCE_SUFFIX:
         ref = TorchReference(path, threads)
         return ref, {"classes": ref.classes, "window_samples": ref.window_samples, "quantisation": "fp32",
                      "variant": ref.variant, "backend": "pytorch", "recorded": {}}
@@ -65,7 +71,7 @@ def bench_variant(path: Path, threads_list: list[int], batches: list[int], secon
             result["latency"][f"threads={threads},batch={batch}"] = stats
             log(f"  {path.name:<28} threads {threads:<2} batch {batch:<3} p50 {stats['p50_ms']:8.3f} ms/window  "
                 f"{stats['windows_per_s']:9.0f} windows/s")
-    if path.suffix != ".safetensors":
+    if path.suffix != TORCH_REFERENCE_SUFFIX:
         result["cold_start"] = cold_start(path)
     if data is not None:
         x, y, classes = data

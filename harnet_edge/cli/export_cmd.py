@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..formats import FORMATS
 from .train_cmd import add_data_args, add_train_args, load_windows
 
 
 def register(sub) -> None:
     p = sub.add_parser("export", help="checkpoint -> validated ONNX/TFLite artefacts (fp32, int8, student)")
     p.add_argument("checkpoint", type=Path)
-    p.add_argument("--formats", default="onnx,tflite", help="comma list of onnx, tflite")
+    p.add_argument("--formats", default="onnx,tflite", help=f"comma list of {', '.join(FORMATS)}")
     p.add_argument("--int8", action="store_true", help="also write calibrated int8 artefacts")
     p.add_argument("--distil", action="store_true", help="also distil and export a small student")
     p.add_argument("--student", default="ds-small", choices=["ds-small", "ds-tiny"])
@@ -38,17 +39,14 @@ def register(sub) -> None:
 
 
 def run_export(args) -> int:
-    from harnet_edge.export.pipeline import ExportOptions, export_checkpoint
+    from harnet_edge.export.pipeline import ExportOptions, export_checkpoint, export_formats
     from harnet_edge.export.distil import student_schedule
     from harnet_edge.export.validate import Thresholds
     from harnet_edge.models.checkpoints import read_checkpoint_metadata
     from harnet_edge.train.loop import TrainConfig
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-    bad = [f for f in formats if f not in ("onnx", "tflite")]
-    if bad:
-        from harnet_edge.export import ExportError
-        raise ExportError(f"unknown format(s) {bad}; use onnx and/or tflite")
+    export_formats(formats)
     window_s = 10
     if args.checkpoint.suffix == ".safetensors":
         window_s = read_checkpoint_metadata(args.checkpoint).get("window_seconds", 10)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..formats import format_of
 from .model_info import ModelFileError
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "default_models"
@@ -10,7 +11,7 @@ PREFERENCE = ("ds-small_int8.onnx", "ds-small_int8.tflite", "ds-small_fp32.onnx"
 
 
 def default_models() -> list[Path]:
-    return sorted(p for p in DEFAULT_DIR.glob("*") if p.suffix in (".onnx", ".tflite"))
+    return sorted(p for p in DEFAULT_DIR.glob("*") if format_of(p) is not None)
 
 
 def default_model() -> Path:

@@ -1,12 +1,14 @@
 """Inference engines: one small interface over onnxruntime and the TFLite interpreters.
 
-``open_engine(path)`` picks the backend from the file; every engine reads the model's metadata,
-runs windows (N, 3, T) float32 in g and returns class probabilities (N, C). Torch-free.
+``open_engine(path)`` picks the backend from the file's row in ``harnet_edge.formats``; every engine
+reads the model's metadata, runs windows (N, 3, T) float32 in g and returns class probabilities
+(N, C). Torch-free.
 """
 from __future__ import annotations
 
 import os
 import time
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +22,17 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-class Engine:
-    """Base: subclasses implement ``_infer(windows) -> raw outputs (N, C)``."""
+class Engine(ABC):
+    """One model file, ready to classify windows.
+
+    Contract: ``Engine(path, threads)`` opens the file or raises ``ModelFileError`` with one line;
+    ``info`` is the file's own ``ModelInfo`` (classes, rate, window, units, quantisation);
+    ``run(windows)`` takes (N, 3, info.window_samples) float32 in g (N may be 0) and returns (N, C)
+    float32 probabilities, rows summing to 1, C = len(info.classes); a window of another shape is a
+    ``ModelFileError``. ``backend`` names the runtime that did the work (it goes into bench tables).
+    Subclasses implement ``_infer(windows) -> raw outputs (N, C)``; when the metadata's ``output`` is
+    "logits" the base applies the softmax.
+    """
 
     backend = "base"
 
@@ -59,8 +70,9 @@ class Engine:
             self.run(dummy)
         return first
 
-    def _infer(self, windows: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _infer(self, windows: np.ndarray) -> np.ndarray:
+        """Raw model outputs (N, C) for windows already checked for shape and dtype."""
 
     def check_io(self, input_shape, output_shape) -> None:
         """The graph's declared shapes against the metadata; symbolic (None/str) dimensions pass here
@@ -171,14 +183,16 @@ def dequantise(y: np.ndarray, detail: dict) -> np.ndarray:
     return (y.astype(np.float32) - zero) * scale
 
 
-BACKENDS = {".onnx": OnnxEngine, ".tflite": TFLiteEngine}
-
-
 def open_engine(path, threads: int | None = None, warm_up: bool = True) -> Engine:
+    """The engine that ``harnet_edge.formats`` names for this file's suffix."""
+    from ..formats import FORMATS, format_of
+
     path = Path(path)
-    if path.suffix not in BACKENDS:
-        raise ModelFileError(f"{path.name}: unknown model format (expected .onnx or .tflite)")
-    engine = BACKENDS[path.suffix](path, threads)
+    fmt = format_of(path)
+    if fmt is None:
+        expected = " or ".join(f.suffix for f in FORMATS.values())
+        raise ModelFileError(f"{path.name}: unknown model format (expected {expected})")
+    engine = fmt.load("engine")(path, threads)
     if warm_up:
         engine.warm_up()
     return engine
