@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from typing import Protocol
 
 from .transport import Transport, TransportError
+
+
+class Radio(Protocol):
+    """Where bumble devices are made: ``new_device(name)`` returns a ``bumble.device.Device`` (not yet
+    powered on) that can advertise, scan and connect on this radio."""
+
+    def new_device(self, name: str | None = None): ...
 
 
 class SoftwareRadio:
@@ -18,21 +26,7 @@ class SoftwareRadio:
 
         self.link = LocalLink()
 
-    @classmethod
-    def over_transport(cls, source, sink) -> "SoftwareRadio":
-        """A 'radio' whose one device is a real controller behind a bumble transport (USB dongle...)."""
-        radio = cls.__new__(cls)
-        radio.link, radio.hci = None, (source, sink)
-        return radio
-
     def new_device(self, name: str | None = None):
-        if getattr(self, "hci", None):
-            from bumble.device import Device
-
-            source, sink = self.hci
-            from bumble.hci import Address
-
-            return Device.with_hci(name or "harnet-edge", Address("F0:F1:F2:F3:F4:F5"), source, sink)
         from bumble.device import Device
         from bumble.hci import Address
         from bumble.host import Host
@@ -48,10 +42,27 @@ class SoftwareRadio:
         return device
 
 
+class ControllerRadio:
+    """A real Bluetooth controller behind a bumble HCI transport (a USB dongle, a serial HCI...):
+    its one device is on the air for real. ``source, sink`` come from ``bumble.transport.open_transport``."""
+
+    ADDRESS = "F0:F1:F2:F3:F4:F5"
+
+    def __init__(self, source, sink):
+        self.source, self.sink = source, sink
+
+    def new_device(self, name: str | None = None):
+        from bumble.device import Device
+        from bumble.hci import Address
+
+        return Device.with_hci(name or "harnet-edge", Address(self.ADDRESS), self.source, self.sink)
+
+
 class BumbleTransport(Transport):
     """Central side over bumble; ``target`` is the peripheral's address or advertised name."""
 
     def __init__(self, central, target: str, scan_timeout: float = 5.0):
+        """``central``: a device from ``Radio.new_device``."""
         self.central, self.target, self.scan_timeout = central, target, scan_timeout
         self.name = target
         self.connection = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -22,6 +23,32 @@ class Decoded:
     lost_packets: int = 0
     new_segment: bool = False     # the device clock restarted (reboot) just before these samples
     losses: list | None = None    # (hole start, hole end, packets) where known; else lost_packets at t[0]
+
+
+@runtime_checkable
+class DeviceProtocol(Protocol):
+    """bytes <-> samples for one device family; one instance per device session.
+
+    Contract: ``service_uuid`` identifies the family among a device's services (``protocol_for("auto")``);
+    ``start(transport, rate_hz)`` configures the connected device through the ``Transport`` and returns
+    the nominal sample rate it will stream at (refusing, with ``TransportError`` or
+    ``HarnetEdgeError``, a rate the device does not offer); it is called again after every reconnect
+    and must reset per-link state (sequence numbers) while keeping counters. ``decode(data)`` turns one
+    notification of ``data_uuid`` into ``Decoded`` samples (t in device seconds, x/y/z in g) or
+    returns None for a malformed packet, which it counts, never raising. ``counters`` reports
+    {"packets", "malformed", "lost"}. Each protocol has a software twin in ``wearable.py``.
+    """
+
+    name: str
+    service_uuid: str
+    data_uuid: str
+
+    async def start(self, transport, rate_hz: float | None = None) -> float: ...
+
+    def decode(self, data: bytes) -> "Decoded | None": ...
+
+    @property
+    def counters(self) -> dict: ...
 
 
 class ReferenceProtocol:

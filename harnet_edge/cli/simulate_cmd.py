@@ -62,10 +62,10 @@ def run(args) -> int:
     async def over_controller() -> dict:
         from bumble.transport import open_transport
 
-        from harnet_edge.firmware_bridge.bumble_transport import SoftwareRadio
+        from harnet_edge.firmware_bridge.bumble_transport import ControllerRadio
 
         async with await open_transport(args.transport) as (source, sink):
-            radio = SoftwareRadio.over_transport(source, sink)
+            radio = ControllerRadio(source, sink)
             wearable = SoftwareWearable(radio, args.name, signal, args.rate, args.profile, speed=args.speed,
                                         faults=faults, polar_model=args.polar_model)
             print(f"advertising as {args.name} ({args.profile} profile) on {args.transport}")

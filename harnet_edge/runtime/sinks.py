@@ -7,14 +7,24 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 from .samples import Classification
 
 
-class Sink:
-    def emit(self, result: Classification) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+class Sink(ABC):
+    """Where classifications go.
+
+    Contract: ``emit(result)`` is called once per window, in order per device, with flagged windows
+    too (``result.label`` is None for a window that was not classified); it must hand the result on
+    before returning (files flush, so a killed process loses at most the window in flight) and must not
+    block the event loop for long. ``status(text)`` carries connection news; ``close()`` is called once
+    at the end, also after Ctrl-C.
+    """
+
+    @abstractmethod
+    def emit(self, result: Classification) -> None: ...
 
     def status(self, text: str) -> None:
         pass

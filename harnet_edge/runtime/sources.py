@@ -1,16 +1,32 @@
 """Sources that feed the runtime, and the asyncio loop that runs several at once.
 
-A source is anything with ``async def run(runtime)`` that calls ``runtime.ingest(SampleBatch)`` and
-``runtime.status(...)``; BLE devices come from ``firmware_bridge``, replayed files from here.
+A source is anything with ``async def run(runtime)`` (the ``Source`` protocol below); BLE devices
+come from ``firmware_bridge``, replayed files from here.
 """
 from __future__ import annotations
 
 import asyncio
 import time
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 
 from .samples import SampleBatch
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Where samples come from: a BLE device, a software wearable fleet, a replayed file.
+
+    Contract: ``await run(runtime)`` registers each device it feeds (``runtime.add_device(name,
+    nominal_rate)``), passes its samples as ``runtime.ingest(SampleBatch)`` (t in seconds, strictly the
+    device's own clock; x/y/z in g) followed by ``runtime.notify()``, reports what happens to it with
+    ``runtime.status(device, text)`` and lost packets with ``runtime.note_loss``; it returns when the
+    source is exhausted and stops promptly, without losing what it already ingested, when its task is
+    cancelled (Ctrl-C). It never blocks the event loop.
+    """
+
+    async def run(self, runtime) -> None: ...
 
 
 class ReplaySource:
