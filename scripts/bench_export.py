@@ -23,6 +23,7 @@ def main() -> int:
     from harnet_edge.export import ExportError
     from harnet_edge.export.pipeline import ExportOptions, export_checkpoint, split_for_export
     from harnet_edge.data import load_benchmark
+    from harnet_edge.models.checkpoints import save_checkpoint
     from harnet_edge.train.finetune import train_final, training_summary
     from harnet_edge.train.loop import TrainConfig
 
@@ -46,7 +47,7 @@ def main() -> int:
     if not (args.reuse and teacher.exists()):
         print(f"training {args.variant} on {len(train)} windows of subjects not in {held_out}", flush=True)
         model = train_final(train, classes, args.variant, "scratch", TrainConfig(epochs=args.epochs, patience=6))
-        model.save(teacher, {"training_data": training_summary(train)})
+        save_checkpoint(model, teacher, {"training_data": training_summary(train)})
     try:
         export_checkpoint(teacher, windows, out / "artefacts", options)
     except ExportError as exc:   # the table is still wanted: failing artefacts are marked in the report

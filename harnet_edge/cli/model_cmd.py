@@ -15,7 +15,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..models.checkpoints import load_checkpoint, load_published_backbone
-    from ..models.harnet import count_parameters
+    from ..models.cost import count_parameters
 
     if args.checkpoint.suffix in (".mdl", ".pt", ".pth"):
         model = load_published_backbone(args.checkpoint, variant=args.variant)

@@ -87,6 +87,7 @@ def load_windows(args, window_s: float = 10.0):
 
 
 def run_finetune(args) -> int:
+    from ..models.checkpoints import save_checkpoint
     from ..models.harnet import WINDOW_SECONDS
     from ..train.crossval import random_forest_cv
     from ..train.finetune import harnet_cv, train_final, training_summary
@@ -116,8 +117,8 @@ def run_finetune(args) -> int:
         path = args.out / "model.safetensors"
         scores = {r["model"]: {k: r[k] for k in ("macro_f1_mean", "macro_f1_sd", "kappa_mean", "kappa_sd")}
                   for r in results}
-        model.save(path, {"training_data": training_summary(windows), "evaluation": scores,
-                          "init": args.init, "freeze_backbone": args.freeze_backbone, "protocol": scheme})
+        save_checkpoint(model, path, {"training_data": training_summary(windows), "evaluation": scores,
+                                      "init": args.init, "freeze_backbone": args.freeze_backbone, "protocol": scheme})
         print(f"final model (all subjects): {path}")
     return 0
 

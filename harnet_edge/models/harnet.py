@@ -176,24 +176,9 @@ class HARNet(nn.Module):
     def from_ssl_wearables(cls, path, variant: str | None = None, num_classes: int = 5,
                            classes: list[str] | None = None, verbose: bool = True) -> "HARNet":
         """Build a model with the backbone of a published ssl-wearables checkpoint
-        (``mtl_best.mdl``, ``mtl_5_best.mdl``, ``mtl_30_best.mdl``). The head starts untrained."""
+        (``mtl_best.mdl``, ``mtl_5_best.mdl``, ``mtl_30_best.mdl``). The head starts untrained.
+        A thin entry point: ``checkpoints`` owns every file read and write."""
         from .checkpoints import load_published_backbone
 
         return load_published_backbone(path, variant=variant, num_classes=num_classes,
                                        classes=classes, verbose=verbose)
-
-    @classmethod
-    def load(cls, path) -> "HARNet":
-        """Load a checkpoint in this project's format (safetensors + metadata)."""
-        from .checkpoints import load_checkpoint
-
-        return load_checkpoint(path)[0]
-
-    def save(self, path, extra_metadata: dict | None = None) -> None:
-        from .checkpoints import save_checkpoint
-
-        save_checkpoint(self, path, extra_metadata or {})
-
-
-def count_parameters(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())

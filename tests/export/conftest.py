@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from harnet_edge.models import HARNet
+from harnet_edge.models.checkpoints import save_checkpoint
 
 
 def randomise_batchnorm(model, seed=0):
@@ -28,5 +29,5 @@ def adl_windows(datasets_root):
 def harnet5_checkpoint(tmp_path):
     model = randomise_batchnorm(HARNet("harnet5", 5, ["walk", "climb_stairs", "drink_glass", "pour_water", "getup_bed"]))
     path = tmp_path / "teacher.safetensors"
-    model.save(path)
+    save_checkpoint(model, path)
     return path

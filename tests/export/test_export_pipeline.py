@@ -8,6 +8,7 @@ from harnet_edge.export.graph_checks import onnx_int8_report
 from harnet_edge.export.pipeline import ExportOptions, export_checkpoint
 from harnet_edge.export.validate import Thresholds
 from harnet_edge.models import HARNet
+from harnet_edge.models.checkpoints import save_checkpoint
 from harnet_edge.runtime import open_engine, read_model_info
 from harnet_edge.train.loop import TrainConfig
 from tests.conftest import run_cli
@@ -57,7 +58,7 @@ def test_classes_the_checkpoint_lacks_are_refused(tmp_path, datasets_root):
     from harnet_edge.data import load_benchmark
 
     path = tmp_path / "m.safetensors"
-    HARNet("harnet5", 2, ["walk", "sit"]).save(path)
+    save_checkpoint(HARNet("harnet5", 2, ["walk", "sit"]), path)
     windows = load_benchmark("adl", root=datasets_root, window_s=5)
     with pytest.raises(ExportError, match="classes .* that m.safetensors does not know"):
         export_checkpoint(path, windows, tmp_path / "o", ExportOptions())

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from harnet_edge.models import CheckpointError, HARNet, load_checkpoint, save_published_layout
+from harnet_edge.models import CheckpointError, HARNet, load_checkpoint, save_checkpoint, save_published_layout
 from harnet_edge.models.checkpoints import PRETEXT_HEADS, read_checkpoint_metadata
 
 
@@ -88,7 +88,7 @@ def test_corrupt_file_gets_one_line_error(tmp_path):
 def test_own_checkpoint_round_trip_with_metadata(tmp_path):
     model = HARNet("harnet5", num_classes=3, classes=["sit", "walk", "run"])
     path = tmp_path / "model.safetensors"
-    model.save(path, {"scores": {"macro_f1": 0.5}})
+    save_checkpoint(model, path, {"scores": {"macro_f1": 0.5}})
     assert not (tmp_path / "model.safetensors.partial").exists()
     meta = read_checkpoint_metadata(path)
     assert meta["variant"] == "harnet5" and meta["classes"] == ["sit", "walk", "run"]
@@ -100,20 +100,36 @@ def test_own_checkpoint_round_trip_with_metadata(tmp_path):
 
 def test_own_checkpoint_truncated_is_refused(tmp_path):
     path = tmp_path / "model.safetensors"
-    HARNet("harnet5", num_classes=2).save(path)
+    save_checkpoint(HARNet("harnet5", num_classes=2), path)
     path.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(CheckpointError):
         load_checkpoint(path)
 
 
 def test_student_checkpoint_round_trip(tmp_path):
-    from harnet_edge.models.student import StudentCNN, count_macs
+    from harnet_edge.models.cost import count_macs
+    from harnet_edge.models.student import StudentCNN
 
     student = StudentCNN("ds-small", 9).eval()
     assert count_macs(student, 300) < 5_000_000 and sum(p.numel() for p in student.parameters()) < 300_000
-    student.save(tmp_path / "s.safetensors")
+    save_checkpoint(student, tmp_path / "s.safetensors")
     loaded, meta = load_checkpoint(tmp_path / "s.safetensors")
     assert meta["variant"] == "ds-small" and type(loaded) is StudentCNN
     x = torch.randn(2, 3, 300)
     with torch.no_grad():
         assert torch.allclose(loaded.eval()(x), student(x))
+
+
+def test_model_classes_do_no_file_io():
+    """checkpoints.py owns reading and writing; the model modules never import it at load time."""
+    import ast
+    import inspect
+
+    from harnet_edge.models import harnet, student
+
+    for module in (harnet, student):
+        tree = ast.parse(inspect.getsource(module))
+        top_level = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        assert not [n for n in top_level if "checkpoints" in ast.unparse(n)], module.__name__
+        assert "torch.save" not in inspect.getsource(module) and "safetensors" not in inspect.getsource(module)
+    assert not hasattr(HARNet, "save") and not hasattr(student.StudentCNN, "save")

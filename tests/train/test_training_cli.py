@@ -4,7 +4,7 @@ import json
 import torch
 
 from harnet_edge.models import HARNet
-from harnet_edge.models.checkpoints import read_checkpoint_metadata
+from harnet_edge.models.checkpoints import load_checkpoint, read_checkpoint_metadata, save_checkpoint
 from tests.conftest import run_cli
 
 
@@ -36,7 +36,7 @@ def test_pretrain_writes_backbone_in_both_formats(tmp_path, datasets_root):
     assert summary["steps"] == 3 and summary["windows_per_s"] > 0
     published = HARNet.from_ssl_wearables(stem.with_suffix(".mdl"), num_classes=5)
     assert published.variant == "harnet5"
-    ours = HARNet.load(stem.with_suffix(".safetensors"))
+    ours, _ = load_checkpoint(stem.with_suffix(".safetensors"))
     assert torch.equal(ours.state_dict()["feature_extractor.layer1.0.weight"],
                        published.state_dict()["feature_extractor.layer1.0.weight"])
     # A fine-tune can start from our own pretraining.
@@ -47,7 +47,7 @@ def test_pretrain_writes_backbone_in_both_formats(tmp_path, datasets_root):
 
 def test_init_of_wrong_variant_is_one_line_error(tmp_path, datasets_root):
     path = tmp_path / "h5.safetensors"
-    HARNet("harnet5", 2).save(path)
+    save_checkpoint(HARNet("harnet5", 2), path)
     result = run_cli("finetune", "--data", "adl", "--root", datasets_root, "--variant", "harnet10",
                      "--init", path, "--cv", "none", "-o", tmp_path / "x")
     assert result.returncode == 2 and "holds harnet5, not harnet10" in result.stderr
