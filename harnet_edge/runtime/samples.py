@@ -27,17 +27,6 @@ class SampleBatch:
 
 
 @dataclass
-class Gap:
-    device: str
-    start: float
-    end: float
-
-    @property
-    def seconds(self) -> float:
-        return self.end - self.start
-
-
-@dataclass
 class Window:
     """One model input: (3, T) at 30 Hz in g, with where it came from and how clean it is."""
     device: str
