@@ -91,7 +91,43 @@ def onnx_int8_report(path: Path) -> dict:
             "int8_convs_at_runtime": kernels.get("QLinearConv", 0)}
 
 
+def tflite_depthwise_kernels(interpreter) -> list[np.ndarray]:
+    """Float weights (taps, channels) of every DEPTHWISE_CONV_2D, dequantised per channel in int8 files."""
+    details = {d["index"]: d for d in interpreter.get_tensor_details()}
+    kernels = []
+    for op in interpreter._get_ops_details():
+        if op["op_name"] != "DEPTHWISE_CONV_2D":
+            continue
+        detail = details[op["inputs"][1]]
+        weights = interpreter.get_tensor(detail["index"]).astype(np.float32)    # (1, H, W, C)
+        quant = detail["quantization_parameters"]
+        if len(quant["scales"]):
+            shape = [1] * weights.ndim
+            shape[quant["quantized_dimension"]] = -1
+            scale = quant["scales"].reshape(shape) if len(quant["scales"]) > 1 else quant["scales"][0]
+            zero = quant["zero_points"].reshape(shape) if len(quant["zero_points"]) > 1 else quant["zero_points"][0]
+            weights = (weights - zero) * scale
+        kernels.append(weights.reshape(-1, weights.shape[-1]))
+    return kernels
+
+
+def count_antialias_filters(kernels: list[np.ndarray], taps: list[np.ndarray], atol: float = 2e-2) -> int:
+    """How many of HARNet's fixed filters appear, each as its own depthwise op whose every channel
+    holds exactly those taps (the 1x1 affine convolutions, a box filter or a learnt kernel do not)."""
+    unused = list(range(len(kernels)))
+    found = 0
+    for t in taps:
+        match = next((i for i in unused if kernels[i].shape[0] == len(t)
+                      and np.allclose(kernels[i], t[:, None], atol=atol)), None)
+        if match is not None:
+            unused.remove(match)
+            found += 1
+    return found
+
+
 def tflite_graph_report(path: Path, model=None) -> dict:
+    """Op counts; for HARNet also: one CONCATENATION (circular wrap) per circular conv, and every
+    anti-aliasing filter present as a depthwise convolution with the binomial taps as weights."""
     from harnet_edge.runtime.engines import load_tflite_interpreter_class
 
     interpreter_class, _ = load_tflite_interpreter_class()
@@ -101,8 +137,9 @@ def tflite_graph_report(path: Path, model=None) -> dict:
     if isinstance(model, HARNet):
         taps = expected_antialias_taps(model)
         n_circular = count_circular_convs(model)
-        report.update(antialias_filters=len(taps), depthwise_convs=ops.get("DEPTHWISE_CONV_2D", 0),
+        found = count_antialias_filters(tflite_depthwise_kernels(interpreter), taps)
+        report.update(antialias_filters=len(taps), antialias_found=found,
+                      depthwise_convs=ops.get("DEPTHWISE_CONV_2D", 0),
                       circular_convs=n_circular, wrap_ops=ops.get("CONCATENATION", 0),
-                      ok=bool(ops.get("DEPTHWISE_CONV_2D", 0) >= len(taps)
-                              and ops.get("CONCATENATION", 0) >= n_circular))
+                      ok=bool(found == len(taps) and ops.get("CONCATENATION", 0) >= n_circular))
     return report

@@ -38,6 +38,7 @@ def test_export_writes_validated_artefacts_with_metadata(tmp_path, harnet5_check
     assert files["harnet5_int8.onnx"]["graph"]["antialias_found"] == 5
     tflite_graph = files["harnet5_int8.tflite"]["graph"]
     assert tflite_graph["ok"] and tflite_graph["wrap_ops"] >= 21 and "SELECT" not in tflite_graph["ops"]
+    assert tflite_graph["antialias_found"] == files["harnet5_fp32.tflite"]["graph"]["antialias_found"] == 5
     # onnxruntime runs every convolution of the int8 file as an int8 kernel, none in float.
     assert files["harnet5_int8.onnx"]["graph"]["float_convs_at_runtime"] == 0
     assert files["harnet5_int8.onnx"]["graph"]["int8_convs_at_runtime"] == 26 + 12   # + affines as 1x1 convs

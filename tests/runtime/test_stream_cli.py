@@ -9,6 +9,8 @@ import time
 import numpy as np
 
 from harnet_edge.data import write_csv
+from harnet_edge.runtime import open_engine
+from harnet_edge.runtime.pipeline import StreamRuntime
 from tests.conftest import REPO, run_cli
 
 
@@ -77,16 +79,39 @@ def test_sigkill_loses_at_most_the_window_in_flight(tmp_path, student_models):
     assert np.allclose(np.diff(starts), 10.0, atol=0.05)     # none skipped before the kill
 
 
-def test_nan_and_ms2_input_are_flagged_not_fatal(tmp_path, student_models):
+def test_replay_file_with_nan_is_refused_with_one_line(tmp_path, student_models):
+    """A recording file with NaN is bad input: refused up front (status 2), not streamed."""
     nan_rec = recording(tmp_path / "nan.csv", seconds=30, nan_at=100)
     result = run_cli("stream", student_models["onnx"], "--replay", nan_rec, "--speed", "max", "--quiet")
-    assert result.returncode == 2 and "NaN or infinite" in result.stderr     # a file with NaN: refused clearly
+    assert result.returncode == 2 and "NaN or infinite" in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+
+
+def test_ms2_input_is_flagged_not_fatal(tmp_path, student_models):
+    """Data in m/s² stream on: every window is written, flagged and left unlabelled."""
     ms2 = recording(tmp_path / "ms2.csv", seconds=30, scale=9.81)
     jsonl = tmp_path / "o.jsonl"
     result = run_cli("stream", student_models["onnx"], "--replay", ms2, "--speed", "max", "--quiet", "--jsonl", jsonl)
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in jsonl.read_text().splitlines() if "window_start" in line]
-    assert records and all(r["label"] is None and "units_look_like_m/s^2" in r["flags"] for r in records)
+    assert len(records) == 3 and all(r["label"] is None and "units_look_like_m/s^2" in r["flags"] for r in records)
+
+
+def test_live_nan_samples_are_dropped_and_counted_not_fatal(student_models):
+    """A device that sends NaN mid-stream (a glitching sensor) costs those samples, not the stream."""
+    from harnet_edge.runtime.samples import SampleBatch
+
+    runtime = StreamRuntime(open_engine(student_models["onnx_int8"]), [])
+    t = np.arange(0, 30, 1 / 50)
+    xyz = np.zeros((len(t), 3))
+    xyz[:, 2] = 1.0
+    xyz[500:503, 0] = np.nan
+    for a in range(0, len(t), 25):
+        runtime.ingest(SampleBatch("wrist", t[a:a + 25], xyz[a:a + 25]))
+        runtime.step()
+    summary = runtime.summary()
+    assert summary["dropped_non_finite"] == 3 and summary["windows"] == 3
+    assert sum(summary["labels"].values()) == 3 and summary["withheld"] == 0    # all three classified
 
 
 def test_unreadable_model_is_one_line_error(tmp_path):
