@@ -6,6 +6,7 @@
   window's last sample to its label (p50/p99), CPU per device, resident memory; torch never imported.
 
     python scripts/bench_streaming.py [MODEL] [--devices 1000] [--seconds 30]
+Writes docs/results/streaming.json and the README fragment docs/results/streaming.md.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def device_batches(n_devices: int, seconds: float, rate: float = 30.0, burst: in
 
 def main() -> int:
     sys.path.insert(0, ".")
+    from readme_results import load_note, machine_load, write_result
     from harnet_edge.runtime.defaults import default_model
     from harnet_edge.runtime.engines import open_engine
     from harnet_edge.runtime.pipeline import StreamRuntime
@@ -44,6 +46,7 @@ def main() -> int:
     p.add_argument("--realtime-seconds", type=float, default=25.0)
     args = p.parse_args()
     model = args.model or default_model()
+    load_before = machine_load()
 
     # Capacity: as fast as possible, one thread, CPU time per stream second.
     engine = open_engine(model, threads=1)
@@ -85,6 +88,22 @@ def main() -> int:
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                 "torch_imported": "torch" in sys.modules, "model": str(model)}
     print(json.dumps({"realtime": realtime}))
+    command = "python scripts/bench_streaming.py" + ("" if args.model is None else f" {args.model}") + \
+        ("" if args.devices == 1000 else f" --devices {args.devices}") + \
+        ("" if args.seconds == 30 else f" --seconds {args.seconds:g}") + \
+        ("" if args.realtime_seconds == 25 else f" --realtime-seconds {args.realtime_seconds:g}")
+    lat = {q: float("nan") if v is None else v for q, v in realtime["latency_ms"].items()}
+    load_after = machine_load()
+    write_result("streaming", {"command": command, "capacity": capacity, "realtime": realtime,
+                               "machine_load": {"start": load_before, "end": load_after}}, (
+        f"- Streaming (`{command}`, built-in int8 student, one thread): one core sustains "
+        f"{capacity['devices_one_core_sustains']:,} simulated 30 Hz devices "
+        f"({capacity['cpu_ms_per_device_second']:.2f} ms CPU per device-second); {realtime['devices']:,} devices "
+        f"paced in real time for {realtime['seconds']:g} s use {100 * realtime['cpu_fraction_of_one_core']:.0f} % "
+        f"of a core, {realtime['peak_rss_mb']:.0f} MB resident, label {lat['p50']:.1f} ms (p50) / "
+        f"{lat['p99']:.1f} ms (p99) after the window's last sample arrived, at most "
+        f"{realtime['max_lag_behind_real_time_s']:.2f} s behind real time; torch imported: "
+        f"{'yes' if realtime['torch_imported'] else 'no'} ({load_note(load_before, load_after)})."))
     return 0
 
 

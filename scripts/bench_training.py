@@ -6,6 +6,7 @@
 Prints windows/s for each and the ratios. On a machine without a GPU it says so and measures CPU.
 
     python scripts/bench_training.py [--variant harnet10] [--batch 256] [--steps 20]
+Writes docs/results/training_<cpu|cuda>.json and the README fragment docs/results/training_<cpu|cuda>.md.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def timed(fn, repeats: int, sync) -> float:
 
 def main() -> int:
     sys.path.insert(0, ".")
+    from readme_results import load_note, machine_load, write_result
     from harnet_edge.train.pretext import apply_pretext
     from harnet_edge.train.pretrain import MultiTaskSSL, PretrainConfig, pretrain
 
@@ -41,6 +43,7 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--compile", action="store_true")
     args = p.parse_args()
+    load_before = machine_load()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     out = {"device": torch.cuda.get_device_name() if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)",
@@ -90,6 +93,21 @@ def main() -> int:
         summary = pretrain(shards, Path(tmp) / "ssl", cfg, log=lambda *_: None)
     out["end_to_end_pretrain_windows_per_s"] = round(summary["windows_per_s"], 1)
     print(json.dumps(out, indent=2))
+    command = "python scripts/bench_training.py" + "".join(
+        f" --{k} {getattr(args, k)}" for k, v in (("variant", "harnet10"), ("batch", 256), ("steps", 20))
+        if getattr(args, k) != v) + (" --compile" if args.compile else "")
+    out["command"] = command
+    out["machine_load"] = {"start": load_before, "end": machine_load()}
+    bf16 = (f"bf16 autocast step {out['model_step_bf16_windows_per_s']:,.1f} windows/s "
+            f"({out['bf16_over_fp32']:.2f}x fp32); " if "bf16_over_fp32" in out else "bf16 not measured (no GPU); ")
+    write_result(f"training_{device.type}", out, (
+        f"- Training throughput on {out['device']} (`{command}`): {args.variant} fp32 step "
+        f"{out['model_step_fp32_windows_per_s']:,.1f} windows/s; {bf16}pretext transforms "
+        f"{out['pretext_per_window_cpu_windows_per_s']:,.0f} windows/s one window at a time against "
+        f"{out['pretext_batched_on_device_windows_per_s']:,.0f} batched on the device "
+        f"({out['pretext_batched_over_per_window']:.1f}x); end-to-end pretraining "
+        f"{out['end_to_end_pretrain_windows_per_s']:,.1f} windows/s "
+        f"({load_note(out['machine_load']['start'], out['machine_load']['end'])})."))
     return 0
 
 

@@ -1,7 +1,8 @@
 """Fuzz every BLE decoder with random and mutated packets (issue: firmware_bridge robustness).
 
     python scripts/fuzz_decoders.py [--packets 1000000]
-Prints, per decoder: packets tried, decoded, rejected (counted as malformed), crashes (exceptions).
+Prints, per decoder: packets tried, decoded, rejected (counted as malformed), crashes (exceptions);
+writes docs/results/fuzz.json and the README fragment docs/results/fuzz.md.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 
 def main() -> int:
     sys.path.insert(0, ".")
+    from readme_results import write_result
     from harnet_edge.firmware_bridge import polar_pmd, reference_profile as ref
 
     p = argparse.ArgumentParser()
@@ -52,7 +54,16 @@ def main() -> int:
         results[name] = {"packets": args.packets, "decoded": decoded, "rejected_and_counted": decoder.malformed,
                          "crashes": crashes, "seconds": round(time.perf_counter() - t0, 1)}
         print(json.dumps({name: results[name]}), flush=True)
-    return 1 if any(r["crashes"] for r in results.values()) else 0
+    command = "python scripts/fuzz_decoders.py" + ("" if args.packets == 1_000_000 else f" --packets {args.packets}")
+    crashes = sum(r["crashes"] for r in results.values())
+    counted = all(r["decoded"] + r["rejected_and_counted"] + r["crashes"] >= r["packets"] for r in results.values())
+    per_decoder = "; ".join(f"{name}: {r['decoded']:,} decoded, {r['rejected_and_counted']:,} rejected and counted, "
+                            f"{r['crashes']} crashes" for name, r in results.items())
+    write_result("fuzz", {"command": command, "results": results}, (
+        f"- BLE decoders fuzzed (`{command}`): {args.packets:,} random and mutated packets per decoder, "
+        f"{crashes} crashes ({per_decoder}); every packet either decoded or "
+        f"{'counted as malformed' if counted else 'NOT ALWAYS counted'}."))
+    return 1 if crashes else 0
 
 
 if __name__ == "__main__":

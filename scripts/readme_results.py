@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -37,6 +38,21 @@ def write_result(name: str, data, markdown: str, results_dir: Path = RESULTS) ->
     fragment.write_text(markdown.rstrip("\n") + "\n")
     print(f"wrote {fragment.relative_to(results_dir.parent.parent) if results_dir == RESULTS else fragment}")
     return fragment
+
+
+def machine_load() -> dict:
+    """1-minute load average and core count, to be recorded beside timings: on a shared machine a
+    wall-clock rate means little without them."""
+    try:
+        load = round(os.getloadavg()[0], 1)
+    except OSError:
+        load = None
+    return {"load_average_1min": load, "cores": os.cpu_count()}
+
+
+def load_note(before: dict, after: dict) -> str:
+    return (f"load average {before['load_average_1min']} at the start and {after['load_average_1min']} at the end "
+            f"on {before['cores']} cores")
 
 
 def blocks(text: str) -> list[re.Match]:

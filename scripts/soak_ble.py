@@ -6,6 +6,7 @@ disconnects, reconnects, gaps flagged, windows classified, and resident memory o
 no leak).
 
     python scripts/soak_ble.py [--disconnects 60] [--speed 40]
+Writes docs/results/soak.json and the README fragment docs/results/soak.md.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def rss_mb() -> float:
 
 def main() -> int:
     sys.path.insert(0, ".")
+    from readme_results import write_result
     from harnet_edge.firmware_bridge.sources import SimulatedFleet
     from harnet_edge.firmware_bridge.wearable import Faults
     from harnet_edge.runtime.defaults import default_model
@@ -71,6 +73,16 @@ def main() -> int:
               "windows": summary["windows"],
               "rss_mb_after_first_third": early, "rss_mb_at_end": late, "rss_growth_mb": round(late - early, 1)}
     print(json.dumps(report, indent=2))
+    defaults = {"disconnects": 60, "every": 20.0, "speed": 40.0, "drop": 0.02}
+    command = "python scripts/soak_ble.py" + "".join(f" --{k} {getattr(args, k):g}" for k, v in defaults.items()
+                                                     if getattr(args, k) != v)
+    write_result("soak", {"command": command, **report, "rss_mb_per_second": memory}, (
+        f"- BLE soak over the software link (`{command}`): {report['device_seconds']:,.0f} s of device time "
+        f"streamed in {report['wall_seconds']:,.0f} s, {report['forced_disconnects']} forced disconnects, "
+        f"{report['reconnects']} reconnects, {report['gaps_detected']} gaps flagged, "
+        f"{report['packets_lost_seen_by_host']:,} lost packets seen by the host "
+        f"({report['packets_dropped_by_wearable']:,} dropped by the wearable), {report['windows']} windows "
+        f"classified; resident memory {early:.1f} -> {late:.1f} MB from the first third to the end."))
     return 0 if s.connects >= w.disconnects else 1
 
 

@@ -5,6 +5,9 @@ float64 resampler, but the int8 kernels differ per architecture (XNNPACK's NEON 
 requantisation round differently), so an int8 output can land one quantisation step away: with the
 built-in model's output scale of ~0.03 in logit space, one step moves a probability by up to ~0.02.
 A label change, or a larger difference, would mean the arithmetic really differs.
+
+    python scripts/pi/compare_runs.py runs/pi
+Writes docs/results/pi_emulation.json and the README fragment docs/results/pi_emulation.md.
 """
 from __future__ import annotations
 
@@ -20,7 +23,10 @@ def load(path: Path) -> list[dict]:
 
 
 def main(out: Path) -> int:
-    ok = True
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from readme_results import write_result
+
+    ok, rows = True, []
     for model in ("ds-small_int8.onnx", "ds-small_int8.tflite"):
         a, b = load(out / f"x86_64_{model}.jsonl"), load(out / f"aarch64_{model}.jsonl")
         same_windows = [r["window_start"] for r in a] == [r["window_start"] for r in b]
@@ -29,8 +35,17 @@ def main(out: Path) -> int:
                     for k in x["probabilities"]), default=float("nan"))
         passed = same_windows and labels == 1.0 and diff <= 0.05
         ok &= passed
-        print(json.dumps({"model": model, "windows": len(a), "same_windows": same_windows,
-                          "label_agreement": labels, "max_probability_difference": diff, "passed": passed}))
+        rows.append({"model": model, "windows": len(a), "same_windows": same_windows,
+                     "label_agreement": labels, "max_probability_difference": diff, "passed": passed})
+        print(json.dumps(rows[-1]))
+    wheels = out / "wheels_arm64.txt"
+    data = {"command": "sudo bash scripts/pi/emulate_pi.sh", "comparisons": rows,
+            "wheels_arm64": wheels.read_text().split() if wheels.is_file() else []}
+    write_result("pi_emulation", data, "- Emulated Raspberry Pi OS 64-bit (`sudo bash scripts/pi/emulate_pi.sh`, "
+                 "Debian bookworm arm64 under qemu-user-static) against this x86_64 machine, same replay: " + "; ".join(
+                     f"{r['model']}: {r['windows']} windows, labels identical on {100 * r['label_agreement']:.0f} %, "
+                     f"probabilities within {r['max_probability_difference']:.3f}" for r in rows) +
+                 f" ({'passed' if ok else 'FAILED'}).")
     return 0 if ok else 1
 
 

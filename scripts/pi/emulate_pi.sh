@@ -4,6 +4,8 @@
 # (wheels for glibc <= 2.36, as pip on the Pi accepts), then the streaming runtime on a replayed recording with the built-in int8 ONNX and TFLite models
 # and `harnet-edge bench`, compared with the same run on this x86_64 machine.
 # Run on demand as root (not in CI): bash scripts/pi/emulate_pi.sh [ROOTFS_DIR]
+# The Debian mirror comes from DEBIAN_MIRROR, else from this machine's own apt sources (the first
+# source whose path ends in /debian); no host name is written into the repository.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 ROOT=${1:-/var/tmp/harnet-pi-arm64}
@@ -17,10 +19,24 @@ command -v debootstrap >/dev/null && command -v qemu-aarch64-static >/dev/null |
 [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
 
+debian_mirror() {
+  # deb822 (*.sources: "URIs: ...") and one-line (*.list: "deb [opts] URI suite ...") apt sources.
+  local apt=${APT_ETC:-/etc/apt}
+  local files=("$apt/sources.list" "$apt"/sources.list.d/*.sources "$apt"/sources.list.d/*.list)
+  { grep -hE '^[[:space:]]*URIs:' "${files[@]}" 2>/dev/null | sed -E 's/^[[:space:]]*URIs:[[:space:]]*//' | tr ' ' '\n'
+    grep -hE '^[[:space:]]*deb[[:space:]]' "${files[@]}" 2>/dev/null | sed -E 's/\[[^]]*\]//' | awk '{print $2}'
+  } | grep -E '^https?://[^ ]+/debian/?$' | head -1
+}
+
 if [ ! -x "$ROOT/usr/bin/python3" ]; then
-  echo "== debootstrap bookworm arm64 into $ROOT"
+  MIRROR=${DEBIAN_MIRROR:-$(debian_mirror)}
+  if [ -z "$MIRROR" ]; then
+    echo "no Debian mirror in this machine's apt sources: set DEBIAN_MIRROR=http://<your mirror>/debian" >&2
+    exit 2
+  fi
+  echo "== debootstrap bookworm arm64 into $ROOT from $MIRROR"
   debootstrap --arch=arm64 --variant=minbase --include=python3,python3-venv,ca-certificates \
-    bookworm "$ROOT" http://deb.debian.org/debian > "$OUT/debootstrap.log" 2>&1
+    bookworm "$ROOT" "$MIRROR" > "$OUT/debootstrap.log" 2>&1
 fi
 
 echo "== aarch64 wheels, binary only (what pip picks on a Pi: manylinux for aarch64, CPython 3.11)"

@@ -1,0 +1,87 @@
+"""README fragments from the result files that ``harnet-edge finetune`` / ``distil`` and
+``scripts/build_default_models.py`` wrote: the fine-tuning table, the distillation line and the
+built-in model's scores. No training here: it only formats what was measured.
+
+    python scripts/results_tables.py
+writes docs/results/finetune.md, distil.md and builtin_model.md (then run scripts/readme_results.py).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from readme_results import RESULTS, ROOT, write_result
+
+from harnet_edge.cli.train_cmd import PAPER_ADL_F1   # Yuan et al. 2024, ADL macro F1
+
+ROWS = (("random forest", "random forest, hand-crafted features"), ("harnet10 scratch", "HARNet10 from scratch"),
+        ("harnet10 ssl frozen", "HARNet10, our SSL, frozen backbone"),
+        ("harnet10 ssl fine-tuned", "HARNet10, our SSL, fine-tuned"))
+
+
+def load_rows(results_dir: Path, dataset: str) -> dict[str, dict]:
+    rows = {}
+    for path in sorted(results_dir.glob(f"{dataset}_finetune_*.json")):
+        rows.update({r["model"]: r | {"file": path.name} for r in json.loads(path.read_text())})
+    return rows
+
+
+def mean_sd(row: dict | None, metric: str) -> str:
+    return "–" if row is None else f"{row[metric + '_mean']:.3f} ± {row[metric + '_sd']:.3f}"
+
+
+def finetune_table(results_dir: Path) -> str:
+    adl, selfback = load_rows(results_dir, "adl"), load_rows(results_dir, "selfback")
+    n_adl = len(next(iter(adl.values()))["per_subject"]) if adl else 0
+    n_sb = len(next(iter(selfback.values()))["per_subject"]) if selfback else 0
+    lines = [f"| model | ADL ({n_adl} volunteers, LOSO) F1 | ADL kappa | paper ADL F1 | selfBACK wrist ({n_sb} subjects, "
+             f"grouped 5-fold) F1 | selfBACK kappa |", "|---|---|---|---|---|---|"]
+    for key, label in ROWS:
+        a, s = adl.get(key), selfback.get(key)
+        lines.append(f"| {label} | {mean_sd(a, 'macro_f1')} | {mean_sd(a, 'kappa')} | {PAPER_ADL_F1[key]:.3f} | "
+                     f"{mean_sd(s, 'macro_f1')} | {mean_sd(s, 'kappa')} |")
+    files = sorted({r["file"] for r in (*adl.values(), *selfback.values())})
+    lines += ["", f"(from {', '.join(f'`docs/results/{f}`' for f in files)}; `python scripts/results_tables.py`)"]
+    return "\n".join(lines)
+
+
+def distil_line(results_dir: Path) -> str:
+    teacher, student = json.loads((results_dir / "adl_distil_cv.json").read_text())
+    subjects = teacher["per_subject"]
+    better = [s for s in subjects if student["per_subject"][s]["macro_f1"] >= subjects[s]["macro_f1"]]
+    worst = min(subjects, key=lambda s: student["per_subject"][s]["macro_f1"])
+    total = sum(v["n"] for v in subjects.values())
+    pairs = ", ".join(f"{s} {student['per_subject'][s]['macro_f1']:.2f} vs {subjects[s]['macro_f1']:.2f}" for s in subjects)
+    return (f"- Distillation under the same protocol (`harnet-edge distil --data adl --init runs/ssl/adl_all.mdl "
+            f"--epochs 15`, ADL LOSO, `docs/results/adl_distil_cv.json`): teacher {teacher['model'].split()[0]} "
+            f"macro F1 {mean_sd(teacher, 'macro_f1')}, kappa {mean_sd(teacher, 'kappa')}; `{student['model'].split()[0]}` "
+            f"student {mean_sd(student, 'macro_f1')}, kappa {mean_sd(student, 'kappa')}. Student vs teacher per "
+            f"volunteer: {pairs}; the student is at least as good on {len(better)} of {len(subjects)} and weakest "
+            f"on {worst}, whose fold holds {subjects[worst]['n']} of the {total} windows.")
+
+
+def builtin_line(readme_json: Path) -> str:
+    info = json.loads(readme_json.read_text())
+    held = info["heldout"]
+    agreement = {e["file"]: e["agreement"] for e in info["export"] if "int8" in e["file"]}
+    parts = " and ".join(f"{a:.3f} ({'ONNX' if f.endswith('.onnx') else 'TFLite'})" for f, a in sorted(agreement.items()))
+    return (f"- Built-in model (`ds-small`, {held['protocol']}; `python scripts/build_default_models.py`, "
+            f"`{readme_json.relative_to(ROOT).as_posix()}`): held-out macro F1 {held['macro_f1_mean']:.3f} ± "
+            f"{held['macro_f1_sd']:.3f}, kappa {held['kappa_mean']:.3f} ± {held['kappa_sd']:.3f}; int8 agreement "
+            f"with fp32 {parts}.")
+
+
+def fragments(results_dir: Path = RESULTS) -> dict[str, str]:
+    return {"finetune": finetune_table(results_dir), "distil": distil_line(results_dir),
+            "builtin_model": builtin_line(ROOT / "harnet_edge" / "default_models" / "README.json")}
+
+
+def main() -> int:
+    for name, text in fragments().items():
+        write_result(name, None, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
