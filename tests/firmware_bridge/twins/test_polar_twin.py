@@ -26,6 +26,15 @@ class ControlLink(Transport):
         answer = self.twin.on_control(data)
         asyncio.get_running_loop().call_soon(self.indicate, answer)
 
+    async def connect(self):            # already "connected": the twin is in memory
+        pass
+
+    async def disconnect(self):
+        pass
+
+    async def read(self, uuid):
+        raise NotImplementedError("the PMD protocol only writes and subscribes")
+
 
 def start(twin: PolarTwin, rate_hz=None) -> PolarPmdProtocol:
     protocol = PolarPmdProtocol()
