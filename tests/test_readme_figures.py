@@ -39,6 +39,9 @@ ALLOWED = (
     "Per-subject macro F1 and Cohen's kappa, mean ± SD",
     "Cohen's kappa per test subject, mean ± SD over subjects",
     "tflite-runtime 2.14 also works",           # a version
+    "look like 0.05 Hz",                        # ms timestamps read as seconds: 50 Hz / 1000, arithmetic
+    "group delay 0.33 s",                       # a property of the resampler's filter design
+    "software wearables at 10x",                # a replay speed setting
 )
 
 
