@@ -14,6 +14,7 @@ import numpy as np
 
 from . import polar_control as pmd_control, polar_pmd, reference_profile
 from .transport import TransportError
+from .on_device import OnDeviceProtocol
 
 
 @dataclass
@@ -197,7 +198,7 @@ class PolarPmdProtocol:
                 "duplicates": d.duplicates}
 
 
-PROTOCOLS = {"reference": ReferenceProtocol, "polar": PolarPmdProtocol}
+PROTOCOLS = {"reference": ReferenceProtocol, "polar": PolarPmdProtocol, "on-device": OnDeviceProtocol}
 # Planned (one module each, same interface): InfiniTime PineTime (motion service), Bangle.js
 # (Nordic UART accelerometer stream), Nordic Thingy:52 (motion service raw data).
 

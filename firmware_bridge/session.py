@@ -140,6 +140,9 @@ class DeviceSession:
             decoded = self.protocol.decode(data)
             if decoded is None:
                 return                      # counted and logged by the decoder
+            if not hasattr(decoded, "xyz"):  # a label the wearable computed itself (on_device.DecodedLabel)
+                runtime.on_device_label(self.name, decoded)
+                return
             if decoded.new_segment:
                 runtime.status(self.name, "device clock restarted (reboot?): new segment", clock_reset=True)
             if decoded.losses:

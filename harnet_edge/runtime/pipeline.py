@@ -143,6 +143,7 @@ class StreamRuntime:
         self.withheld = 0
         self.reconnects = Counter()
         self.refused: dict[str, str] = {}     # device -> why its samples were not classified
+        self.on_device_windows = self.on_device_labels_lost = 0
         self.started = time.monotonic()
         self.notify = lambda: None   # set by the source loop to wake the classifier
 
@@ -174,6 +175,23 @@ class StreamRuntime:
             self.reconnects[device] += 1
         for sink in self.sinks:
             sink.status(f"{device}: {text}")
+
+    def on_device_label(self, device: str, decoded) -> Classification:
+        """A label the wearable computed itself (``firmware_bridge.on_device.DecodedLabel``): it joins
+        the stream after the engine stage and leaves through the same sinks, marked as on-device."""
+        probabilities = {decoded.label: decoded.confidence} if decoded.label is not None else {}
+        result = Classification(device, decoded.start, decoded.end, decoded.label, probabilities, None,
+                                list(decoded.flags), origin="on-device")
+        if decoded.label is None:
+            self.withheld += 1
+        else:
+            self.labels[decoded.label] += 1
+        self.windows_done += 1
+        self.on_device_windows += 1
+        self.on_device_labels_lost += decoded.lost_before
+        for sink in self.sinks:
+            sink.emit(result)
+        return result
 
     def step(self) -> list[Classification]:
         """Process every device's new samples; classify all ready windows in batches."""
@@ -231,4 +249,5 @@ class StreamRuntime:
                 "packets_lost": sum(p.packets_lost for p in self.devices.values()),
                 "clock_resets": sum(p.clock_resets for p in self.devices.values()), **dropped,
                 "refused": dict(self.refused),
+                "on_device_windows": self.on_device_windows, "on_device_labels_lost": self.on_device_labels_lost,
                 "wall_seconds": round(time.monotonic() - self.started, 2)}

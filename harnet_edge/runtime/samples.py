@@ -44,13 +44,15 @@ class Classification:
     end: float
     label: str | None
     probabilities: dict[str, float]
-    latency_ms: float
+    latency_ms: float | None          # None where the host cannot know it (labels made on the wearable)
     flags: list[str]
     smoothed_label: str | None = None
+    origin: str = "host"              # "host" (this runtime's engine) or "on-device" (the wearable's own)
 
     def as_record(self) -> dict:
         return {"device": self.device, "window_start": round(self.start, 3), "window_end": round(self.end, 3),
                 "label": self.label, "smoothed_label": self.smoothed_label,
                 "confidence": round(max(self.probabilities.values()), 4) if self.probabilities else None,
                 "probabilities": {k: round(v, 5) for k, v in self.probabilities.items()},
-                "latency_ms": round(self.latency_ms, 3), "flags": self.flags}
+                "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 3), "flags": self.flags,
+                "origin": self.origin}

@@ -68,7 +68,8 @@ class CsvSink(Sink):
         rec = result.as_record()
         self.writer.writerow([rec["device"], rec["window_start"], rec["window_end"], rec["label"] or "",
                               rec["smoothed_label"] or "", rec["confidence"] if rec["confidence"] is not None else "",
-                              *[rec["probabilities"].get(c, "") for c in self.classes], rec["latency_ms"],
+                              *[rec["probabilities"].get(c, "") for c in self.classes],
+                              "" if rec["latency_ms"] is None else rec["latency_ms"],
                               ";".join(rec["flags"])])
         self.fh.flush()
 
@@ -86,8 +87,9 @@ class TerminalSink(Sink):
         label = result.smoothed_label or result.label or "-"
         conf = max(result.probabilities.values()) if result.probabilities else 0.0
         flags = f"  [{', '.join(result.flags)}]" if result.flags else ""
+        latency = "on wearable" if result.latency_ms is None else f"{result.latency_ms:>6.1f} ms"
         print(f"{result.device:<18} {result.start:>9.1f}s  {label:<14} {conf:>5.0%}  "
-              f"{result.latency_ms:>6.1f} ms{flags}", file=self.stream, flush=True)
+              f"{latency}{flags}", file=self.stream, flush=True)
 
     def status(self, text: str) -> None:
         print(f"# {text}", file=self.stream, flush=True)
@@ -107,5 +109,5 @@ class LslSink(Sink):
         self.classes = classes
 
     def emit(self, result: Classification) -> None:
-        if result.probabilities:
+        if result.probabilities and result.origin == "host":   # an on-device label has no full distribution
             self.outlet.push_sample([result.probabilities[c] for c in self.classes])

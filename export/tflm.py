@@ -1,0 +1,187 @@
+"""TFLite Micro target: the int8 student as C source for a microcontroller, checked on the real
+TFLite Micro interpreter (the ``tflite-micro`` package runs TFLM's own kernels on the host).
+
+What a firmware needs from an export, and why each piece is measured rather than guessed:
+- the flatbuffer as a 16-byte-aligned byte array (TFLM reads tensors in place from flash);
+- the tensor-arena size: the smallest arena the interpreter can allocate, found by bisection
+  (each probe in a forked child, because TFLM can crash rather than fail on a tiny arena);
+- the op list, so the sketch registers exactly those kernels (MicroMutableOpResolver);
+- classes, rate, window and the input/output quantisation, so the firmware feeds int8 counts the
+  way the model was calibrated.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from . import ExportError
+
+MAX_ARENA_BYTES = 16 << 20
+ARENA_STEP_BYTES = 16           # TFLM aligns arena allocations to 16 bytes
+
+
+def _interpreter(model: bytes, arena_bytes: int):
+    from tflite_micro.python.tflite_micro import runtime
+
+    return runtime.Interpreter.from_bytes(model, arena_size=int(arena_bytes))
+
+
+def _allocates(model: bytes, arena_bytes: int) -> tuple[bool, str]:
+    """Whether TFLM can prepare the model in ``arena_bytes``, and what it printed if not."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                     # child: TFLM prints (and may crash) here
+        os.close(read_fd)
+        os.dup2(write_fd, 1)
+        os.dup2(write_fd, 2)
+        code = 1
+        try:
+            _interpreter(model, arena_bytes)
+            code = 0
+        except Exception as exc:                     # noqa: BLE001 - any failure means "does not fit"
+            os.write(2, f"{exc}\n".encode())
+        os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        printed = pipe.read().decode(errors="replace")
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, printed
+
+
+def arena_bytes(model: bytes) -> int:
+    """The smallest tensor arena (to 16 bytes) in which TFLM prepares ``model``.
+
+    Measured with the host build (64-bit pointers): a 32-bit microcontroller needs a little less
+    for TFLM's own bookkeeping, so the figure is a safe upper bound there."""
+    ok, printed = _allocates(model, MAX_ARENA_BYTES)
+    if not ok:
+        reason = next((line for line in printed.splitlines() if "op" in line.lower()), printed.strip()[-200:])
+        raise ExportError(f"TFLite Micro cannot run this model: {reason.strip() or 'interpreter failed'}")
+    low, high = 0, MAX_ARENA_BYTES             # low never fits, high always does
+    while high - low > ARENA_STEP_BYTES:
+        middle = (low + high) // 2 // ARENA_STEP_BYTES * ARENA_STEP_BYTES
+        if middle <= low:
+            break
+        low, high = (low, middle) if _allocates(model, middle)[0] else (middle, high)
+    return high
+
+
+def operator_names(model: bytes) -> list[str]:
+    """Builtin operators the model uses, as TFLite names (CONV_2D, ...)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    parsed = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
+    names = {code: name for name, code in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+    return sorted({names[max(op.builtinCode, op.deprecatedBuiltinCode)] for op in parsed.operatorCodes})
+
+
+def _resolver_method(op_name: str) -> str:
+    """CONV_2D -> AddConv2D, the MicroMutableOpResolver method that registers the kernel."""
+    return "Add" + "".join(part if part[0].isdigit() else part.capitalize() for part in op_name.split("_"))
+
+
+def _quantisation(model: bytes) -> dict:
+    interpreter = _interpreter(model, MAX_ARENA_BYTES)
+    inp, out = interpreter.get_input_details(0), interpreter.get_output_details(0)
+    if inp["dtype"] != np.int8 or out["dtype"] != np.int8:
+        raise ExportError("the tflm target needs a full-integer model (int8 input and output); export with --int8")
+    return {"input_shape": [int(s) for s in inp["shape"]], "output_shape": [int(s) for s in out["shape"]],
+            "input_scale": float(inp["quantization_parameters"]["scales"][0]),
+            "input_zero_point": int(inp["quantization_parameters"]["zero_points"][0]),
+            "output_scale": float(out["quantization_parameters"]["scales"][0]),
+            "output_zero_point": int(out["quantization_parameters"]["zero_points"][0])}
+
+
+def _c_string(text: str) -> str:
+    return json.dumps(text)          # a JSON string literal is a valid C string literal for ASCII text
+
+
+def c_sources(model: bytes, meta: dict, arena: int, quant: dict, ops: list[str], stem: str) -> tuple[str, str]:
+    """(header, source) for ``stem``.h / ``stem``.c."""
+    classes = list(meta["classes"])
+    guard = f"HARNET_MODEL_{stem.upper().replace('-', '_')}_H"
+    info = {"classes": classes, "sample_rate_hz": meta["sample_rate_hz"], "window_samples": meta["window_samples"],
+            "variant": meta.get("variant"), "quantisation": "int8", "model_bytes": len(model), "arena_bytes": arena}
+    header = f"""// {stem}.h: generated by `harnet-edge export --formats tflm`; do not edit.
+// Input: int8 tensor {quant['input_shape']} laid out (batch, axis x/y/z, time): element [axis][t] is
+// input[axis * HARNET_MODEL_WINDOW_SAMPLES + t] = round(g / INPUT_SCALE) + INPUT_ZERO_POINT, clamped.
+// Output: int8 logits; logit = (q - OUTPUT_ZERO_POINT) * OUTPUT_SCALE.
+#ifndef {guard}
+#define {guard}
+#ifdef __cplusplus
+extern "C" {{
+#endif
+
+#define HARNET_MODEL_SAMPLE_RATE_HZ {int(meta['sample_rate_hz'])}
+#define HARNET_MODEL_WINDOW_SAMPLES {int(meta['window_samples'])}
+#define HARNET_MODEL_AXES 3
+#define HARNET_MODEL_NUM_CLASSES {len(classes)}
+#define HARNET_MODEL_INPUT_SCALE {quant['input_scale']!r}f
+#define HARNET_MODEL_INPUT_ZERO_POINT {quant['input_zero_point']}
+#define HARNET_MODEL_OUTPUT_SCALE {quant['output_scale']!r}f
+#define HARNET_MODEL_OUTPUT_ZERO_POINT {quant['output_zero_point']}
+/* Smallest arena TFLM could allocate for this model (host build, 64-bit; an upper bound on 32-bit MCUs). */
+#define HARNET_MODEL_ARENA_BYTES {arena}
+#define HARNET_MODEL_OP_COUNT {len(ops)}
+/* Register exactly the kernels the model uses: MicroMutableOpResolver<HARNET_MODEL_OP_COUNT> r; HARNET_MODEL_ADD_OPS(r); */
+#define HARNET_MODEL_ADD_OPS(resolver) do {{ {' '.join(f'(resolver).{_resolver_method(op)}();' for op in ops)} }} while (0)
+
+extern const char *const harnet_model_classes[HARNET_MODEL_NUM_CLASSES];
+/* Served verbatim on the on-device classification service's model-info characteristic (PROFILE.md). */
+extern const char harnet_model_info_json[];
+extern const unsigned char harnet_model_tflite[];
+extern const unsigned int harnet_model_tflite_len;
+
+#ifdef __cplusplus
+}}
+#endif
+#endif
+"""
+    rows = ",\n".join("  " + ", ".join(f"0x{b:02x}" for b in model[i:i + 16]) for i in range(0, len(model), 16))
+    source = f"""// {stem}.c: generated by `harnet-edge export --formats tflm`; do not edit.
+#include "{stem}.h"
+
+const char *const harnet_model_classes[HARNET_MODEL_NUM_CLASSES] = {{{', '.join(_c_string(c) for c in classes)}}};
+const char harnet_model_info_json[] = {_c_string(json.dumps(info, separators=(',', ':')))};
+/* 16-byte aligned: TFLM reads tensors in place from this array. */
+const unsigned char harnet_model_tflite[] __attribute__((aligned(16))) = {{
+{rows}
+}};
+const unsigned int harnet_model_tflite_len = {len(model)};
+"""
+    return header, source
+
+
+def write_tflm(int8_tflite: Path, out_dir: Path, meta: dict, windows: np.ndarray | None = None,
+               min_agreement: float = 0.99) -> dict:
+    """Write ``<stem>.h``/``<stem>.c`` next to nothing else; verify labels against ai-edge-litert.
+
+    Fails (ExportError) on an op TFLM lacks, a float model, or agreement below ``min_agreement``."""
+    model = Path(int8_tflite).read_bytes()
+    quant = _quantisation(model)
+    ops = operator_names(model)
+    arena = arena_bytes(model)
+    stem = Path(int8_tflite).stem.replace("-", "_").replace(".", "_")
+    header, source = c_sources(model, meta, arena, quant, ops, stem)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{stem}.h").write_text(header)
+    (out_dir / f"{stem}.c").write_text(source)
+    report = {"file": f"{stem}.c", "header": f"{stem}.h", "flash_bytes": len(model), "arena_bytes": arena,
+              "ops": ops, **quant}
+    if windows is not None and len(windows):
+        from harnet_edge.runtime.engines import open_engine
+        from harnet_edge.runtime.tflm_engine import TflmEngine
+
+        reference = open_engine(int8_tflite, threads=1).run(windows.astype(np.float32))
+        ours = TflmEngine(int8_tflite, arena_bytes=arena).run(windows.astype(np.float32))
+        agreement = float(np.mean(ours.argmax(1) == reference.argmax(1)))
+        report.update({"windows": int(len(windows)), "agreement_with_litert": agreement,
+                       "max_prob_diff_vs_litert": float(np.abs(ours - reference).max())})
+        if agreement < min_agreement:
+            raise ExportError(f"TFLite Micro labels agree with ai-edge-litert on {agreement:.3f} of "
+                              f"{len(windows)} windows (< {min_agreement})")
+    return report

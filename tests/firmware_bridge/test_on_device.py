@@ -1,0 +1,179 @@
+"""On-device classification: the firmware's C window code, its software twin, and labels over GATT."""
+import asyncio
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from harnet_edge.firmware_bridge import on_device as od
+from harnet_edge.firmware_bridge.reference_profile import ProtocolError
+from tests.conftest import REPO
+
+FIRMWARE = REPO / "firmware_bridge/firmware/harnet_wearable"
+HARNESS = r"""
+#include <stdio.h>
+#include "harnet_on_device.h"
+/* stdin: n, then n lines "x y z" counts; then logits lines "k l0 .. lk-1". stdout: one line per window. */
+int main(void) {
+  static harnet_window w; int n; int8_t input[3 * HARNET_WINDOW_SAMPLES];
+  if (scanf("%d", &n) != 1) return 1;
+  for (int i = 0; i < n; i++) {
+    int x, y, z; if (scanf("%d %d %d", &x, &y, &z) != 3) return 1;
+    int16_t s[3] = {(int16_t)x, (int16_t)y, (int16_t)z};
+    harnet_window_push(&w, s);
+    if (harnet_window_ready(&w, 150)) {
+      harnet_window_quantise(&w, input, 4096.0f, 0.03125f, -3);
+      unsigned long sum = 0; for (int j = 0; j < 3 * HARNET_WINDOW_SAMPLES; j++) sum = sum * 31 + (uint8_t)input[j];
+      printf("window %d %d %d %d %lu\n", i, input[0], input[HARNET_WINDOW_SAMPLES], input[3 * HARNET_WINDOW_SAMPLES - 1], sum);
+    }
+  }
+  int k;
+  while (scanf("%d", &k) == 1) {
+    int8_t logits[32]; uint8_t label, conf, packet[HARNET_LABEL_PACKET_BYTES];
+    for (int j = 0; j < k; j++) { int v; if (scanf("%d", &v) != 1) return 1; logits[j] = (int8_t)v; }
+    harnet_label_confidence(logits, k, 0.0625f, 7, &label, &conf);
+    harnet_label_packet(packet, 65535, 4294967000u, label, conf, HARNET_FLAG_FIRST_AFTER_BOOT);
+    printf("label %d %d", label, conf); for (int j = 0; j < HARNET_LABEL_PACKET_BYTES; j++) printf(" %d", packet[j]); printf("\n");
+  }
+  return 0;
+}
+"""
+
+
+def _checksum(window_q: np.ndarray) -> int:
+    total = 0
+    for v in window_q.reshape(-1).astype(np.uint8).tolist():
+        total = (total * 31 + v) % (1 << 64)
+    return total
+
+
+@pytest.fixture(scope="module")
+def firmware_harness(tmp_path_factory):
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed")
+    out = tmp_path_factory.mktemp("firmware")
+    (out / "harness.c").write_text(HARNESS)
+    subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-I", str(FIRMWARE),
+                    str(out / "harness.c"), str(FIRMWARE / "harnet_on_device.c"), "-lm", "-o", str(out / "harness")],
+                   check=True, capture_output=True, text=True)
+    return out / "harness"
+
+
+def test_firmware_c_and_software_twin_make_the_same_bytes(firmware_harness):
+    """The sketch's window ring, int8 quantisation and label packet, compiled from the firmware's own
+    C file, against the Python the twin runs: identical windows, labels and packets."""
+    rng = np.random.default_rng(3)
+    counts = np.clip(rng.normal(0, 3000, (700, 3)) + [0, 0, -4096], -32768, 32767).astype(np.int16)
+    counts[::97] = [32767, -32768, 0]                     # clamping at both ends of int8
+    logits = [rng.integers(-128, 128, size=k).astype(np.int8) for k in (9, 5, 9, 12)] + \
+        [np.array([5, 5, 1], np.int8)]                    # a tie: the first index wins in both
+    stdin = f"{len(counts)}\n" + "\n".join(" ".join(map(str, c)) for c in counts.tolist()) + "\n" + \
+        "\n".join(f"{len(l)} " + " ".join(map(str, l.tolist())) for l in logits) + "\n"
+    lines = subprocess.run([str(firmware_harness)], input=stdin, capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+
+    expected = []
+    for i in range(len(counts)):
+        written = i + 1
+        if written >= 300 and (written - 300) % 150 == 0:
+            q = od.quantise_window(counts[written - 300:written], 4096, 0.03125, -3)
+            expected.append(f"window {i} {q[0, 0]} {q[1, 0]} {q[2, -1]} {_checksum(q)}")
+    for l in logits:
+        label, confidence = od.label_and_confidence(l, 0.0625, 7)
+        packet = od.LabelPacket(65535, 4294967000, label, confidence, od.FLAG_FIRST_AFTER_BOOT).encode()
+        expected.append(f"label {label} {confidence} " + " ".join(map(str, packet)))
+    assert len(expected) == 3 + len(logits)
+    assert lines == expected
+
+
+def test_label_packets_decode_with_losses_reboots_and_refusals():
+    protocol = od.OnDeviceProtocol()
+    protocol.model = od.OnDeviceModel(("sit", "walk"), 30, 300)
+    first = protocol.decode(od.LabelPacket(0, 9966, 1, 255, od.FLAG_FIRST_AFTER_BOOT).encode())
+    assert first.label == "walk" and first.confidence == 1.0 and first.end == pytest.approx(9.966)
+    assert first.start == pytest.approx(9.966 - 299 / 30) and "device_restarted" in first.flags
+    third = protocol.decode(od.LabelPacket(2, 29966, od.WITHHELD, 0).encode())
+    assert third.label is None and third.lost_before == 1 and "labels_lost:1" in third.flags
+    assert protocol.decode(od.LabelPacket(1, 19966, 0, 128).encode()) is None          # late duplicate
+    assert protocol.decode(od.LabelPacket(3, 39966, 7, 128).encode()) is None          # no such class
+    assert protocol.decode(b"\x02" + bytes(9)) is None                                  # unknown version
+    rebooted = protocol.decode(od.LabelPacket(0, 9966, 0, 200, od.FLAG_FIRST_AFTER_BOOT).encode())
+    assert rebooted.lost_before == 0 and rebooted.end == pytest.approx(9.966)
+    assert protocol.counters == {"packets": 3, "malformed": 3, "lost": 1}
+    with pytest.raises(ProtocolError, match="no classes"):
+        od.OnDeviceModel.decode(json.dumps({"classes": [], "sample_rate_hz": 30, "window_samples": 300}).encode())
+    with pytest.raises(ProtocolError, match="unreadable"):
+        od.OnDeviceModel.decode(b"\xff not json")
+
+
+def _selfback_clip(datasets_root, seconds=80):
+    """A real selfBACK wrist recording (100 Hz, g): walking then sitting, one subject."""
+    from harnet_edge.data.selfback import read_selfback_wrist
+
+    recs = read_selfback_wrist(datasets_root / "selfback_wrist", classes=("walk_mod", "sitting"))
+    subject = recs[0].subject
+    parts = [r for r in recs if r.subject == subject]
+    half = int(seconds / 2 * 100)
+    return np.concatenate([parts[0].xyz[:half], parts[1].xyz[:half]]).astype(np.float32), \
+        [parts[0].label, parts[1].label]
+
+
+@pytest.mark.ble
+def test_on_device_labels_stream_from_the_twin_to_the_sinks(datasets_root, tmp_path):
+    """The twin classifies real motion with TFLite Micro in a 64 KB arena, keeps labels while no central
+    listens, and the host receives every one over GATT into the same sinks, marked on-device."""
+    from harnet_edge.firmware_bridge.bumble_transport import BumbleTransport, SoftwareRadio
+    from harnet_edge.firmware_bridge.on_device_twin import OnDeviceWearable
+    from harnet_edge.firmware_bridge.session import DeviceSession
+    from harnet_edge.runtime import open_engine
+    from harnet_edge.runtime.defaults import DEFAULT_DIR
+    from harnet_edge.runtime.pipeline import StreamRuntime
+    from harnet_edge.runtime.sinks import CsvSink, JsonlSink
+
+    signal, truth = _selfback_clip(datasets_root)
+    model = DEFAULT_DIR / "ds-small_int8.tflite"
+    engine = open_engine(DEFAULT_DIR / "ds-small_int8.onnx")
+
+    async def main():
+        radio = SoftwareRadio()
+        twin = OnDeviceWearable(radio, "HE-OnDevice", signal, model, rate_hz=100, speed=40, loop_signal=False)
+        runtime = StreamRuntime(engine, [JsonlSink(tmp_path / "w.jsonl"), CsvSink(tmp_path / "w.csv", list(engine.info.classes))])
+        wearable = asyncio.create_task(twin.run(duration_s=len(signal) / 100))
+        await asyncio.sleep(25 / 40)                # 25 s of device time pass before the host connects
+        assert twin.labels_made >= 1 and twin.labels_sent == 0   # made on the wrist, kept for later
+        session = DeviceSession("HE-OnDevice", BumbleTransport(radio.new_device("central"), "HE-OnDevice"),
+                                od.OnDeviceProtocol())
+        host = asyncio.create_task(session.run(runtime))
+        await wearable
+        await asyncio.sleep(0.3)
+        host.cancel()
+        return twin, runtime
+
+    twin, runtime = asyncio.run(main())
+    records = [json.loads(line) for line in (tmp_path / "w.jsonl").read_text().splitlines()]
+    labels = [r for r in records if "origin" in r]
+    assert twin.labels_made == 8 and twin.labels_sent == 8 and twin.labels_dropped == 0
+    assert len(labels) == 8 and all(r["origin"] == "on-device" and "on_device" in r["flags"] for r in labels)
+    assert "device_restarted" in labels[0]["flags"] and all(not f.startswith("labels_lost") for r in labels
+                                                               for f in r["flags"])
+    assert [r["window_end"] for r in labels] == pytest.approx([(300 * k - 1) // 1 * 1000 // 30 / 1000
+                                                               for k in range(1, 9)], abs=1e-3)
+    # Real motion, judged on the wrist: walking windows first, sitting windows last.
+    assert {r["label"] for r in labels[:3]} <= {"walk_slow", "walk_mod", "walk_fast"}
+    assert {r["label"] for r in labels[-3:]} == {"sitting"}
+    assert runtime.summary()["on_device_windows"] == 8
+    csv_rows = (tmp_path / "w.csv").read_text().splitlines()
+    assert len(csv_rows) == 9 and all(",on_device" in row or "on_device" in row.split(",")[-1] for row in csv_rows[1:])
+
+
+def test_twin_refuses_a_model_that_does_not_fit_its_arena():
+    from harnet_edge.firmware_bridge.bumble_transport import SoftwareRadio
+    from harnet_edge.firmware_bridge.on_device_twin import OnDeviceWearable
+    from harnet_edge.runtime.defaults import DEFAULT_DIR
+    from harnet_edge.runtime.model_info import ModelFileError
+
+    with pytest.raises(ModelFileError, match="cannot prepare it in a 8192-byte arena"):
+        OnDeviceWearable(SoftwareRadio(), "HE-Small", np.zeros((100, 3), np.float32),
+                         DEFAULT_DIR / "ds-small_int8.tflite", arena_bytes=8192)
