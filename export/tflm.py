@@ -4,7 +4,7 @@ TFLite Micro interpreter (the ``tflite-micro`` package runs TFLM's own kernels o
 What a firmware needs from an export, and why each piece is measured rather than guessed:
 - the flatbuffer as a 16-byte-aligned byte array (TFLM reads tensors in place from flash);
 - the tensor-arena size: the smallest arena the interpreter can allocate, found by bisection
-  (each probe in a forked child, because TFLM can crash rather than fail on a tiny arena);
+  in child interpreters (TFLM can crash rather than fail on a tiny arena);
 - the op list, so the sketch registers exactly those kernels (MicroMutableOpResolver);
 - classes, rate, window and the input/output quantisation, so the firmware feeds int8 counts the
   way the model was calibrated.
@@ -12,7 +12,6 @@ What a firmware needs from an export, and why each piece is measured rather than
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -29,26 +28,33 @@ def _interpreter(model: bytes, arena_bytes: int):
     return runtime.Interpreter.from_bytes(model, arena_size=int(arena_bytes))
 
 
-def _allocates(model: bytes, arena_bytes: int) -> tuple[bool, str]:
-    """Whether TFLM can prepare the model in ``arena_bytes``, and what it printed if not."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:                                     # child: TFLM prints (and may crash) here
-        os.close(read_fd)
-        os.dup2(write_fd, 1)
-        os.dup2(write_fd, 2)
-        code = 1
-        try:
-            _interpreter(model, arena_bytes)
-            code = 0
-        except Exception as exc:                     # noqa: BLE001 - any failure means "does not fit"
-            os.write(2, f"{exc}\n".encode())
-        os._exit(code)
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as pipe:
-        printed = pipe.read().decode(errors="replace")
-    _, status = os.waitpid(pid, 0)
-    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, printed
+# Bisection runs in a fresh interpreter: TFLM may crash (not fail) on a tiny arena, and forking
+# the exporting process (torch, JAX threads) could deadlock. The child reports each probe before
+# and after it, so a crash marks that probe "does not fit" and a new child carries on.
+_BISECT = """
+import sys
+from tflite_micro.python.tflite_micro import runtime
+model = open(sys.argv[1], "rb").read()
+low, high, step = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def fits(size):
+    print("try", size, flush=True)
+    try:
+        runtime.Interpreter.from_bytes(model, arena_size=size)
+        ok = True
+    except Exception as exc:
+        print("error", str(exc).replace(chr(10), " "), flush=True)
+        ok = False
+    print("fits" if ok else "fails", size, flush=True)
+    return ok
+if low == 0 and not fits(high):
+    sys.exit(3)
+while high - low > step:
+    middle = (low + high) // 2 // step * step
+    if middle <= low:
+        break
+    low, high = (low, middle) if fits(middle) else (middle, high)
+print("done", high, flush=True)
+"""
 
 
 def arena_bytes(model: bytes) -> int:
@@ -56,17 +62,36 @@ def arena_bytes(model: bytes) -> int:
 
     Measured with the host build (64-bit pointers): a 32-bit microcontroller needs a little less
     for TFLM's own bookkeeping, so the figure is a safe upper bound there."""
-    ok, printed = _allocates(model, MAX_ARENA_BYTES)
-    if not ok:
-        reason = next((line for line in printed.splitlines() if "op" in line.lower()), printed.strip()[-200:])
-        raise ExportError(f"TFLite Micro cannot run this model: {reason.strip() or 'interpreter failed'}")
-    low, high = 0, MAX_ARENA_BYTES             # low never fits, high always does
-    while high - low > ARENA_STEP_BYTES:
-        middle = (low + high) // 2 // ARENA_STEP_BYTES * ARENA_STEP_BYTES
-        if middle <= low:
-            break
-        low, high = (low, middle) if _allocates(model, middle)[0] else (middle, high)
-    return high
+    import subprocess
+    import sys
+    import tempfile
+
+    low, high = 0, MAX_ARENA_BYTES
+    with tempfile.NamedTemporaryFile(suffix=".tflite") as file:
+        file.write(model)
+        file.flush()
+        for _ in range(64):                                   # each restart follows a crash
+            run = subprocess.run([sys.executable, "-c", _BISECT, file.name, str(low), str(high),
+                                  str(ARENA_STEP_BYTES)], capture_output=True, text=True)
+            trying, errors = None, []
+            for words in (line.split(maxsplit=1) for line in run.stdout.splitlines() if line.strip()):
+                if words[0] == "try":
+                    trying = int(words[1])
+                elif words[0] == "error":
+                    errors.append(words[1] if len(words) > 1 else "")
+                elif words[0] in ("fits", "fails"):
+                    size, trying = int(words[1]), None
+                    low, high = (low, size) if words[0] == "fits" else (size, high)
+                elif words[0] == "done":
+                    return int(words[1])
+            if run.returncode == 3 or (low == 0 and high == MAX_ARENA_BYTES and trying == MAX_ARENA_BYTES):
+                printed = [line for line in run.stderr.splitlines() if "op" in line.lower()]   # TFLM's own words
+                reason = (printed or errors or [run.stderr[-300:]])[0]
+                raise ExportError(f"TFLite Micro cannot run this model: {reason.strip() or 'interpreter failed'}")
+            if trying is None:
+                raise ExportError(f"TFLite Micro arena probe failed: {run.stderr.strip()[-300:]}")
+            low = max(low, trying)                            # it crashed trying this size: too small
+    raise ExportError("TFLite Micro arena probe kept crashing")
 
 
 def operator_names(model: bytes) -> list[str]:
@@ -76,6 +101,28 @@ def operator_names(model: bytes) -> list[str]:
     parsed = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
     names = {code: name for name, code in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
     return sorted({names[max(op.builtinCode, op.deprecatedBuiltinCode)] for op in parsed.operatorCodes})
+
+
+def tflite_macs(model: bytes) -> int:
+    """Multiply-accumulates of one inference, from the graph the microcontroller runs
+    (convolutions, depthwise convolutions, fully connected layers)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    parsed = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
+    names = {code: name for name, code in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+    graph, total = parsed.subgraphs[0], 0
+    for op in graph.operators:
+        code = parsed.operatorCodes[op.opcodeIndex]
+        name = names[max(code.builtinCode, code.deprecatedBuiltinCode)]
+        out = int(np.prod(graph.tensors[op.outputs[0]].shape))
+        weights = list(graph.tensors[op.inputs[1]].shape) if len(op.inputs) > 1 else []
+        if name == "CONV_2D":                       # weights (out, kh, kw, in)
+            total += out * weights[1] * weights[2] * weights[3]
+        elif name == "DEPTHWISE_CONV_2D":           # weights (1, kh, kw, channels)
+            total += out * weights[1] * weights[2]
+        elif name == "FULLY_CONNECTED":             # weights (out, in)
+            total += out * weights[1]
+    return int(total)
 
 
 def _resolver_method(op_name: str) -> str:
@@ -161,9 +208,9 @@ def write_tflm(int8_tflite: Path, out_dir: Path, meta: dict, windows: np.ndarray
 
     Fails (ExportError) on an op TFLM lacks, a float model, or agreement below ``min_agreement``."""
     model = Path(int8_tflite).read_bytes()
+    arena = arena_bytes(model)                    # first: it names an operator TFLM lacks
     quant = _quantisation(model)
     ops = operator_names(model)
-    arena = arena_bytes(model)
     stem = Path(int8_tflite).stem.replace("-", "_").replace(".", "_")
     header, source = c_sources(model, meta, arena, quant, ops, stem)
     out_dir = Path(out_dir)
@@ -171,7 +218,7 @@ def write_tflm(int8_tflite: Path, out_dir: Path, meta: dict, windows: np.ndarray
     (out_dir / f"{stem}.h").write_text(header)
     (out_dir / f"{stem}.c").write_text(source)
     report = {"file": f"{stem}.c", "header": f"{stem}.h", "flash_bytes": len(model), "arena_bytes": arena,
-              "ops": ops, **quant}
+              "macs": tflite_macs(model), "ops": ops, **quant}
     if windows is not None and len(windows):
         from harnet_edge.runtime.engines import open_engine
         from harnet_edge.runtime.tflm_engine import TflmEngine

@@ -16,11 +16,15 @@ from collections import deque
 import numpy as np
 
 from . import on_device as od
-from . import reference_profile as ref
 from .wearable import SoftwareWearable
 
 log = logging.getLogger(__name__)
 NRF52840_ARENA_BYTES = 64 * 1024       # the RAM the reference sketch reserves for TFLM
+
+
+def imu_counts(g: np.ndarray, counts_per_g: int) -> np.ndarray:
+    """The sketch's toCounts(): g x counts/g, clamped to int16, truncated toward zero."""
+    return np.trunc(np.clip(np.asarray(g, np.float32) * np.float32(counts_per_g), -32768, 32767)).astype(np.int16)
 
 
 class OnDeviceWearable(SoftwareWearable):
@@ -91,7 +95,7 @@ class OnDeviceWearable(SoftwareWearable):
         device_seconds = self.sample_index / self.rate_hz
         while (self.ticks + 1) / 30 <= device_seconds:
             imu_index = int(self.ticks * self.rate_hz // 30)          # the IMU's latest output at this tick
-            counts = ref.g_to_counts(self._samples(imu_index, 1), self.counts_per_g)[0]
+            counts = imu_counts(self._samples(imu_index, 1)[0], self.counts_per_g)
             self.ring[self.ticks % self.window] = counts
             self.ticks += 1
             if self.ticks >= self.window and (self.ticks - self.window) % self.hop == 0:
@@ -103,7 +107,7 @@ class OnDeviceWearable(SoftwareWearable):
         oldest_first = np.roll(self.ring, -(self.ticks % self.window), axis=0)
         window_q = od.quantise_window(oldest_first, self.counts_per_g, *self.engine.input["quantization"])
         label, confidence = od.label_and_confidence(self.engine.invoke_int8(window_q), *self.engine.output["quantization"])
-        flags = od.FLAG_FIRST_AFTER_BOOT if self.label_sequence == 0 else 0
+        flags = od.FLAG_FIRST_AFTER_BOOT if self.labels_made == 0 else 0
         end_ms = (self.ticks - 1) * 1000 // 30
         self.backlog.append(od.LabelPacket(self.label_sequence, end_ms, label, confidence, flags))
         self.label_sequence = (self.label_sequence + 1) & 0xFFFF

@@ -112,7 +112,7 @@ def _selfback_clip(datasets_root, seconds=80):
     """A real selfBACK wrist recording (100 Hz, g): walking then sitting, one subject."""
     from harnet_edge.data.selfback import read_selfback_wrist
 
-    recs = read_selfback_wrist(datasets_root / "selfback_wrist", classes=("walk_mod", "sitting"))
+    recs = read_selfback_wrist(datasets_root / "selfback_wrist", classes=("walk_mod", "sitting"), subjects={"026"})
     subject = recs[0].subject
     parts = [r for r in recs if r.subject == subject]
     half = int(seconds / 2 * 100)
@@ -177,3 +177,21 @@ def test_twin_refuses_a_model_that_does_not_fit_its_arena():
     with pytest.raises(ModelFileError, match="cannot prepare it in a 8192-byte arena"):
         OnDeviceWearable(SoftwareRadio(), "HE-Small", np.zeros((100, 3), np.float32),
                          DEFAULT_DIR / "ds-small_int8.tflite", arena_bytes=8192)
+
+
+def test_sketch_on_device_mode_matches_the_spec():
+    """The sketch cannot be built here: its on-device constants must equal the host's."""
+    sketch = (FIRMWARE / "harnet_wearable.ino").read_text()
+    header = (FIRMWARE / "harnet_on_device.h").read_text()
+    for uuid in (od.SERVICE_UUID, od.LABEL_UUID, od.MODEL_INFO_UUID, od.CONTROL_UUID):
+        assert f'"{uuid}"' in sketch
+    assert f"BACKLOG_LABELS = {od.BACKLOG_LABELS};" in sketch
+    assert f"#define HARNET_LABEL_PACKET_BYTES {od.LABEL.size}" in header
+    assert f"#define HARNET_LABEL_WITHHELD 0x{od.WITHHELD:02X}" in header
+    assert f"#define HARNET_FLAG_FIRST_AFTER_BOOT 0x{od.FLAG_FIRST_AFTER_BOOT:02x}" in header
+    assert f"#define HARNET_FLAG_BACKLOG_OVERFLOW 0x{od.FLAG_BACKLOG_OVERFLOW:02x}" in header
+    for call in ("harnet_window_push(&window, xyz)", "harnet_window_ready(&window, HOP_SAMPLES)",
+                 "harnet_window_quantise(&window, input->data.int8, COUNTS_PER_G",
+                 "harnet_label_confidence(interpreter->output(0)->data.int8", "HARNET_MODEL_ADD_OPS(resolver)",
+                 "arena[HARNET_MODEL_ARENA_BYTES]", "(ticks - 1) * 1000) / 30"):
+        assert call in sketch

@@ -1,10 +1,30 @@
 // harnet-edge reference profile v1 (firmware_bridge/PROFILE.md) for nRF52840 boards with an
 // on-board LSM6DS3/LSM6DS3TR-C IMU (Arduino Nano 33 BLE Sense Rev2 has a BMI270: swap the driver;
 // Seeed XIAO nRF52840 Sense: LSM6DS3TR-C) and ESP32-S3 with an external LSM6DS3 on I2C.
-// Libraries: ArduinoBLE, Seeed_Arduino_LSM6DS3 (or your IMU's). Not built in CI: no toolchain here.
+// Libraries: ArduinoBLE, Seeed_Arduino_LSM6DS3 (or your IMU's). Not built in CI: no toolchain here
+// (the on-device window/label code, harnet_on_device.c, is compiled and checked by the host tests).
+//
+// On-device classification (HARNET_ON_DEVICE 1): also needs a TensorFlow Lite Micro library for
+// Arduino (e.g. Chirale_TensorFlowLite) and the model files written by
+// `harnet-edge export MODEL --int8 --formats tflm`: copy <stem>.h/.c here as harnet_model.h/.c
+// (rename the #include in the .c). The sketch samples the IMU at 30 Hz on its own clock, classifies
+// every window and notifies 10-byte label packets on the on-device service (PROFILE.md), keeping
+// the last BACKLOG_LABELS labels while no central listens.
+#ifndef HARNET_ON_DEVICE
+#define HARNET_ON_DEVICE 0
+#endif
 #include <ArduinoBLE.h>
 #include <LSM6DS3.h>
 #include <Wire.h>
+#if HARNET_ON_DEVICE
+#include <TensorFlowLite.h>
+#include "tensorflow/lite/micro/micro_interpreter.h"
+#include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
+#include "tensorflow/lite/schema/schema_generated.h"
+#include "harnet_model.h"
+#define HARNET_WINDOW_SAMPLES HARNET_MODEL_WINDOW_SAMPLES
+#include "harnet_on_device.h"
+#endif
 
 static const uint8_t PROFILE_VERSION = 1;
 static const uint16_t RATE_CENTI_HZ = 5200;   // 52 Hz: an IMU output data rate >= 30 Hz
@@ -42,6 +62,88 @@ static void onControl(BLEDevice, BLECharacteristic c) {
   // 0x03 set rate: this sketch keeps its fixed rate; the host re-reads stream info.
 }
 
+#if HARNET_ON_DEVICE
+static const uint8_t BACKLOG_LABELS = 64;               // 640 bytes: ~10 minutes without a central
+static const uint32_t HOP_SAMPLES = HARNET_MODEL_WINDOW_SAMPLES;   // one label per 10 s window
+BLEService onDeviceService("7b1e0010-5c3a-4f8e-9d2b-6a4e8c1f0a11");
+BLECharacteristic labelChar("7b1e0011-5c3a-4f8e-9d2b-6a4e8c1f0a11", BLENotify, HARNET_LABEL_PACKET_BYTES);
+BLECharacteristic modelInfoChar("7b1e0012-5c3a-4f8e-9d2b-6a4e8c1f0a11", BLERead, 512);
+BLECharacteristic labelControlChar("7b1e0013-5c3a-4f8e-9d2b-6a4e8c1f0a11", BLEWrite, 1);
+
+alignas(16) static uint8_t arena[HARNET_MODEL_ARENA_BYTES];
+static tflite::MicroMutableOpResolver<HARNET_MODEL_OP_COUNT> resolver;
+static tflite::MicroInterpreter *interpreter = nullptr;
+static harnet_window window;
+static uint8_t backlog[BACKLOG_LABELS][HARNET_LABEL_PACKET_BYTES];
+static uint8_t backlogHead = 0, backlogCount = 0;
+static uint16_t labelSequence = 0;
+static bool labelsOn = false, firstWindow = true;
+static uint32_t ticks = 0, bootMicros = 0;
+
+static void onLabelControl(BLEDevice, BLECharacteristic c) {
+  if (c.valueLength() >= 1) labelsOn = c.value()[0] == 0x01;   // 0x01 start, 0x02 stop
+}
+
+static void classifyWindow() {
+  TfLiteTensor *input = interpreter->input(0);
+  harnet_window_quantise(&window, input->data.int8, COUNTS_PER_G, HARNET_MODEL_INPUT_SCALE,
+                         HARNET_MODEL_INPUT_ZERO_POINT);
+  uint8_t label = HARNET_LABEL_WITHHELD, confidence = 0;
+  if (interpreter->Invoke() == kTfLiteOk)
+    harnet_label_confidence(interpreter->output(0)->data.int8, HARNET_MODEL_NUM_CLASSES, HARNET_MODEL_OUTPUT_SCALE,
+                            HARNET_MODEL_OUTPUT_ZERO_POINT, &label, &confidence);
+  uint8_t flags = firstWindow ? HARNET_FLAG_FIRST_AFTER_BOOT : 0;
+  firstWindow = false;
+  if (backlogCount == BACKLOG_LABELS) {                      // drop the oldest; the sequence gap tells the host
+    backlogHead = (backlogHead + 1) % BACKLOG_LABELS;
+    backlogCount--;
+    backlog[backlogHead][9] |= HARNET_FLAG_BACKLOG_OVERFLOW;
+  }
+  uint32_t endMs = (uint32_t)(((uint64_t)(ticks - 1) * 1000) / 30);
+  harnet_label_packet(backlog[(backlogHead + backlogCount) % BACKLOG_LABELS], labelSequence++, endMs, label,
+                      confidence, flags);
+  backlogCount++;
+}
+
+static int16_t toCounts(float g) {            // truncates toward zero, clamped to int16
+  float c = g * COUNTS_PER_G;
+  return (int16_t)(c > 32767.0f ? 32767.0f : (c < -32768.0f ? -32768.0f : c));
+}
+
+static void sampleAt30Hz() {
+  // Tick k is due k/30 s after boot, on this device's own clock, connected or not.
+  uint64_t due = (uint64_t)ticks * 1000000ULL / 30;
+  if ((int32_t)(micros() - bootMicros - (uint32_t)due) < 0) return;
+  int16_t xyz[3] = {toCounts(imu.readFloatAccelX()), toCounts(imu.readFloatAccelY()), toCounts(imu.readFloatAccelZ())};
+  harnet_window_push(&window, xyz);
+  ticks++;
+  if (harnet_window_ready(&window, HOP_SAMPLES)) classifyWindow();
+}
+
+static void sendLabels() {
+  while (backlogCount && labelsOn && BLE.connected() && labelChar.subscribed()) {
+    if (!labelChar.writeValue(backlog[backlogHead], HARNET_LABEL_PACKET_BYTES)) return;   // retry next loop
+    backlogHead = (backlogHead + 1) % BACKLOG_LABELS;
+    backlogCount--;
+  }
+}
+
+static void setupOnDevice() {
+  static const tflite::Model *model = tflite::GetModel(harnet_model_tflite);
+  HARNET_MODEL_ADD_OPS(resolver);
+  static tflite::MicroInterpreter staticInterpreter(model, resolver, arena, HARNET_MODEL_ARENA_BYTES);
+  interpreter = &staticInterpreter;
+  if (interpreter->AllocateTensors() != kTfLiteOk) while (true) {}   // the arena is the exported size
+  modelInfoChar.writeValue((const uint8_t *)harnet_model_info_json, strlen(harnet_model_info_json));
+  labelControlChar.setEventHandler(BLEWritten, onLabelControl);
+  onDeviceService.addCharacteristic(labelChar);
+  onDeviceService.addCharacteristic(modelInfoChar);
+  onDeviceService.addCharacteristic(labelControlChar);
+  BLE.addService(onDeviceService);
+  bootMicros = micros();
+}
+#endif
+
 void setup() {
   imu.settings.accelRange = 8;
   imu.settings.accelSampleRate = 104;
@@ -58,11 +160,18 @@ void setup() {
   service.addCharacteristic(infoChar);
   service.addCharacteristic(controlChar);
   BLE.addService(service);
+#if HARNET_ON_DEVICE
+  setupOnDevice();
+#endif
   BLE.advertise();
 }
 
 void loop() {
   BLE.poll();
+#if HARNET_ON_DEVICE
+  sampleAt30Hz();
+  sendLabels();
+#endif
   if (!BLE.connected()) { streaming = false; return; }
   uint32_t now = micros();
   if (!streaming || (int32_t)(now - nextSampleMicros) < 0) return;

@@ -1,0 +1,105 @@
+"""The tflm target: C sources a microcontroller build takes, checked on the real TFLite Micro interpreter."""
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from harnet_edge.export import ExportError
+from harnet_edge.export.tflm import arena_bytes, operator_names, write_tflm
+from harnet_edge.runtime.defaults import DEFAULT_DIR
+from harnet_edge.runtime.model_info import read_model_info
+
+SHIPPED = DEFAULT_DIR / "ds-small_int8.tflite"
+CHECK_C = r"""
+#include <stdio.h>
+#include <string.h>
+#include "STEM.h"
+int main(void) {
+  FILE *f = fopen(TFLITE_PATH, "rb"); static unsigned char buf[1 << 21];
+  size_t n = fread(buf, 1, sizeof buf, f); fclose(f);
+  printf("%u %d %d %d %d %s\n", harnet_model_tflite_len, n == harnet_model_tflite_len && !memcmp(buf, harnet_model_tflite, n),
+         (int)(((unsigned long)harnet_model_tflite) % 16), HARNET_MODEL_NUM_CLASSES, HARNET_MODEL_ARENA_BYTES,
+         harnet_model_classes[HARNET_MODEL_NUM_CLASSES - 1]);
+  printf("%s\n", harnet_model_info_json);
+  return 0;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def heldout_windows(datasets_root):
+    """Real selfBACK wrist windows of every activity from three subjects (the check compares two
+    interpreters on the same int8 file, not accuracy, so whose windows they are does not matter)."""
+    from harnet_edge.data.selfback import read_selfback_wrist
+    from harnet_edge.data.windows import make_windows
+
+    recordings = read_selfback_wrist(datasets_root / "selfback_wrist", subjects={"026", "027", "028"})
+    return make_windows(recordings, 10.0, 5.0).x.astype(np.float32)
+
+
+def test_tflm_export_compiles_fits_and_agrees_with_litert(tmp_path, heldout_windows):
+    meta = read_model_info(SHIPPED).extra
+    report = write_tflm(SHIPPED, tmp_path, meta, heldout_windows)
+    assert report["agreement_with_litert"] >= 0.99 and report["windows"] == len(heldout_windows)
+    assert report["arena_bytes"] <= 64 * 1024 and report["flash_bytes"] <= 200 * 1024    # nRF52840 budget
+    assert report["macs"] == pytest.approx(2.23e6, rel=0.01)
+    assert set(report["ops"]) >= {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed")
+    stem = report["header"][:-2]
+    (tmp_path / "check.c").write_text(CHECK_C.replace("STEM", stem))
+    subprocess.run(["gcc", "-std=c99", "-Wall", "-Werror", f"-DTFLITE_PATH=\"{SHIPPED}\"", "-I", str(tmp_path),
+                    str(tmp_path / "check.c"), str(tmp_path / report["file"]), "-o", str(tmp_path / "check")],
+                   check=True, capture_output=True, text=True)
+    first, info = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True,
+                                 check=True).stdout.splitlines()
+    length, same, misalignment, n_classes, arena, last_class = first.split()
+    assert (int(length), same, misalignment) == (SHIPPED.stat().st_size, "1", "0")
+    assert int(n_classes) == len(meta["classes"]) and last_class == meta["classes"][-1]
+    assert int(arena) == report["arena_bytes"]
+    import json
+    assert json.loads(info)["classes"] == meta["classes"]
+
+
+def test_arena_is_the_smallest_that_allocates():
+    from tflite_micro.python.tflite_micro import runtime
+
+    model = SHIPPED.read_bytes()
+    arena = arena_bytes(model)
+    runtime.Interpreter.from_bytes(model, arena_size=arena)          # fits
+    with pytest.raises(RuntimeError):
+        runtime.Interpreter.from_bytes(model, arena_size=arena - 16)  # 16 bytes less does not
+
+
+def _with_operator_replaced(model: bytes, old: str, new: str) -> bytes:
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    parsed = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
+    for code in parsed.operatorCodes:
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == getattr(schema.BuiltinOperator, old):
+            code.builtinCode = code.deprecatedBuiltinCode = getattr(schema.BuiltinOperator, new)
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(parsed.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def test_an_operator_tflm_lacks_fails_the_export_naming_it(tmp_path):
+    bad = tmp_path / "bad_int8.tflite"
+    bad.write_bytes(_with_operator_replaced(SHIPPED.read_bytes(), "MEAN", "SKIP_GRAM"))
+    assert "SKIP_GRAM" in operator_names(bad.read_bytes())
+    with pytest.raises(ExportError, match="TFLite Micro cannot run this model: .*(SKIP_GRAM|opcode)"):
+        write_tflm(bad, tmp_path / "out", read_model_info(SHIPPED).extra)
+
+
+def test_float_model_and_disagreement_fail_the_export(tmp_path, heldout_windows, monkeypatch):
+    meta = read_model_info(SHIPPED).extra
+    with pytest.raises(ExportError, match="full-integer"):
+        write_tflm(DEFAULT_DIR / "ds-small_fp32.tflite", tmp_path, meta)
+    from harnet_edge.runtime import tflm_engine
+
+    real_infer = tflm_engine.TflmEngine._infer
+    monkeypatch.setattr(tflm_engine.TflmEngine, "_infer", lambda self, w: np.roll(real_infer(self, w), 1, axis=1))
+    with pytest.raises(ExportError, match="agree with ai-edge-litert on 0"):
+        write_tflm(SHIPPED, tmp_path / "rolled", meta, heldout_windows[:40])
