@@ -46,12 +46,15 @@ class OnDeviceWearable(SoftwareWearable):
         self.backlog: deque[od.LabelPacket] = deque()
         self.labels_made = self.labels_sent = self.labels_dropped = 0
         self.labels_on = self.label_subscribed = False
-        super().__init__(radio, name, signal, rate_hz=rate_hz, profile="reference", **kwargs)
+        self._first_window = True
+        # Powered on when the twin starts: its 30 Hz ticks and the raw stream share one device clock.
+        super().__init__(radio, name, signal, rate_hz=rate_hz, profile="reference", uptime_s=0.0, **kwargs)
+        self.counts_per_g = self.twin.counts_per_g
+        self._add_label_service()
 
-    def _build_gatt(self) -> None:
+    def _add_label_service(self) -> None:
         from bumble.gatt import Characteristic, CharacteristicValue, Service
 
-        super()._build_gatt()
         self.label_char = Characteristic(od.LABEL_UUID, Characteristic.Properties.NOTIFY, Characteristic.READABLE, b"")
         self.label_char.on("subscription", self._on_label_subscription)
         info = Characteristic(od.MODEL_INFO_UUID, Characteristic.Properties.READ, Characteristic.READABLE,
@@ -91,10 +94,11 @@ class OnDeviceWearable(SoftwareWearable):
             await asyncio.sleep(min(0.25, 1.0 / max(self.speed, 1e-3)) / 4)
 
     def _catch_up(self) -> None:
-        """Take every 30 Hz sample whose time has come on the device clock (the raw stream's)."""
-        device_seconds = self.sample_index / self.rate_hz
-        while (self.ticks + 1) / 30 <= device_seconds:
-            imu_index = int(self.ticks * self.rate_hz // 30)          # the IMU's latest output at this tick
+        """Take every 30 Hz sample whose time has come on the device clock (since this power-on)."""
+        clock = self.clock
+        boot_index = clock.elapsed - clock.samples                     # signal index at this power-on
+        while (self.ticks + 1) * clock.true_hz / 30 <= clock.samples:
+            imu_index = boot_index + int(self.ticks * clock.true_hz // 30)   # the IMU's latest output
             counts = imu_counts(self._samples(imu_index, 1)[0], self.counts_per_g)
             self.ring[self.ticks % self.window] = counts
             self.ticks += 1
@@ -107,7 +111,8 @@ class OnDeviceWearable(SoftwareWearable):
         oldest_first = np.roll(self.ring, -(self.ticks % self.window), axis=0)
         window_q = od.quantise_window(oldest_first, self.counts_per_g, *self.engine.input["quantization"])
         label, confidence = od.label_and_confidence(self.engine.invoke_int8(window_q), *self.engine.output["quantization"])
-        flags = od.FLAG_FIRST_AFTER_BOOT if self.labels_made == 0 else 0
+        flags = od.FLAG_FIRST_AFTER_BOOT if self._first_window else 0
+        self._first_window = False
         end_ms = (self.ticks - 1) * 1000 // 30
         self.backlog.append(od.LabelPacket(self.label_sequence, end_ms, label, confidence, flags))
         self.label_sequence = (self.label_sequence + 1) & 0xFFFF
@@ -118,6 +123,16 @@ class OnDeviceWearable(SoftwareWearable):
             head = self.backlog.popleft()
             self.backlog.appendleft(od.LabelPacket(head.sequence, head.end_ms, head.label_index, head.confidence,
                                                    head.flags | od.FLAG_BACKLOG_OVERFLOW))
+
+    async def reboot(self) -> None:
+        """Power cycle: the window ring, the label sequence and the backlog live in RAM."""
+        self._catch_up()
+        self.ring[:] = 0
+        self.ticks = self.label_sequence = 0
+        self.backlog.clear()
+        self.labels_on = False
+        self._first_window = True
+        await super().reboot()
 
     def _drain_soon(self) -> None:
         if not getattr(self, "_draining", False):

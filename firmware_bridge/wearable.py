@@ -50,7 +50,7 @@ class SoftwareWearable:
     def __init__(self, radio, name: str, signal: np.ndarray, rate_hz: float = 30.0, profile: str = "reference",
                  counts_per_g: int = 4096, speed: float = 1.0, faults: Faults | None = None, loop_signal: bool = True,
                  polar_model: str = "verity-sense", rate_error: float | None = None, max_mtu: int = 247,
-                 advertising_interval_ms: float | None = None):
+                 advertising_interval_ms: float | None = None, uptime_s: float | None = None):
         self.name, self.signal, self.profile = name, np.asarray(signal, np.float32), profile
         self.signal_rate_hz = rate_hz      # the signal is played in device time, whatever rate is chosen
         self.speed, self.faults = speed, faults or Faults()
@@ -69,7 +69,9 @@ class SoftwareWearable:
         elif profile == "reference":
             from .twins.reference import ReferenceTwin
 
-            self.twin = ReferenceTwin(rate_hz, counts_per_g, jitter_us=self.faults.jitter_us, rng=self.rng, **drift)
+            uptime = {} if uptime_s is None else {"uptime_s": uptime_s}
+            self.twin = ReferenceTwin(rate_hz, counts_per_g, jitter_us=self.faults.jitter_us, rng=self.rng, **drift,
+                                      **uptime)
         else:
             raise ValueError(f"unknown profile {profile!r}")
         self.clock = self.twin.clock
