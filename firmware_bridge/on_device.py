@@ -133,6 +133,15 @@ class OnDeviceProtocol:
         await transport.write(CONTROL_UUID, bytes([OP_START]))
         return self.model.sample_rate_hz
 
+    async def stop(self, transport) -> None:
+        await transport.write(CONTROL_UUID, bytes([OP_STOP]))
+
+    @property
+    def max_silence_s(self) -> float:
+        """One label per window: silence up to two and a half windows is normal, not a dead link."""
+        window_s = self.model.window_samples / 30 if self.model else 10.0
+        return 2.5 * window_s
+
     def decode(self, data: bytes) -> DecodedLabel | None:
         try:
             packet = LabelPacket.decode(bytes(data))

@@ -39,6 +39,7 @@ class DeviceSession:
         self.stops_sent = 0
         self.samples = 0
         self.connected = asyncio.Event()
+        self.labels = self.labels_at_start = 0      # labels made on the wearable (on-device protocol)
         self._last_data = 0.0
         self.samples_at_start = 0
         self._streaming = False
@@ -88,24 +89,26 @@ class DeviceSession:
         self._streaming = True         # from here on, leaving means telling the device to stop
         runtime.add_device(self.name, nominal, max_gap_s=getattr(self.protocol, "max_gap_s", None))
         self._last_data = asyncio.get_running_loop().time()
-        self.samples_at_start = self.samples
+        self.samples_at_start, self.labels_at_start = self.samples, self.labels
         await self.transport.subscribe(self.protocol.data_uuid, self._on_data(runtime))
 
     async def _stream_until_lost(self, lost_link: asyncio.Event) -> bool:
         """Wait for link loss or a silent link; True if this connection delivered any samples."""
         loop = asyncio.get_running_loop()
+        # A protocol that notifies rarely (one label per 10 s window) says how long silence is normal.
+        timeout = max(self.data_timeout_s, getattr(self.protocol, "max_silence_s", 0.0))
         while not lost_link.is_set():
             silent_for = loop.time() - self._last_data
-            if silent_for >= self.data_timeout_s:
+            if silent_for >= timeout:
                 self.watchdog_reconnects += 1
                 log.info("%s: no notification for %.1f s; reconnecting", self.name, silent_for)
                 await self._disconnect_quietly()
                 break
             try:
-                await asyncio.wait_for(lost_link.wait(), self.data_timeout_s - silent_for)
+                await asyncio.wait_for(lost_link.wait(), timeout - silent_for)
             except asyncio.TimeoutError:
                 pass
-        return self.samples > self.samples_at_start
+        return self.samples > self.samples_at_start or self.labels > self.labels_at_start
 
     async def _give_up_or_wait(self, runtime, failure: ConnectFailure, failures: int) -> None:
         await self._disconnect_quietly()
@@ -142,6 +145,7 @@ class DeviceSession:
                 return                      # counted and logged by the decoder
             if not hasattr(decoded, "xyz"):  # a label the wearable computed itself (on_device.DecodedLabel)
                 runtime.on_device_label(self.name, decoded)
+                self.labels += 1
                 return
             if decoded.new_segment:
                 runtime.status(self.name, "device clock restarted (reboot?): new segment", clock_reset=True)

@@ -69,16 +69,26 @@ class SimulatedFleet:
 
         return f"Polar {POLAR_MODELS[self.polar_model].advertised} {0x1A2B3C00 + i:08X}"
 
+    def _wearable(self, i: int, signal):
+        from .wearable import SoftwareWearable
+
+        if self.profile == "on-device":         # the reference firmware classifying on the wrist (TFLite Micro)
+            from harnet_edge.runtime.defaults import DEFAULT_DIR
+
+            from .on_device_twin import OnDeviceWearable
+
+            return OnDeviceWearable(self.radio, self._name(i), signal, DEFAULT_DIR / "ds-small_int8.tflite",
+                                    self.rate_hz, speed=self.speed, faults=self.faults, rate_error=self.rate_error)
+        return SoftwareWearable(self.radio, self._name(i), signal, self.rate_hz, self.profile, speed=self.speed,
+                                faults=self.faults, polar_model=self.polar_model, rate_error=self.rate_error)
+
     def build(self) -> None:
         """Controllers need a running event loop, so the fleet is made inside ``run``."""
         from .bumble_transport import BumbleTransport, SoftwareRadio
-        from .wearable import SoftwareWearable, generated_motion
+        from .wearable import generated_motion
 
         self.radio = SoftwareRadio()
-        self.wearables = [SoftwareWearable(self.radio, self._name(i),
-                                           self.signals[i] if self.signals else generated_motion(self.rate_hz, 600, seed=i),
-                                           self.rate_hz, self.profile, speed=self.speed, faults=self.faults,
-                                           polar_model=self.polar_model, rate_error=self.rate_error)
+        self.wearables = [self._wearable(i, self.signals[i] if self.signals else generated_motion(self.rate_hz, 600, seed=i))
                           for i in range(self.n)]
         self.sessions = [DeviceSession(w.name, BumbleTransport(self.radio.new_device(f"central-{i}"), w.name),
                                        PROTOCOLS[self.profile](), rate_hz=self.host_rate_hz, backoff_s=0.2)

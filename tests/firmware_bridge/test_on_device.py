@@ -143,12 +143,14 @@ def test_on_device_labels_stream_from_the_twin_to_the_sinks(datasets_root, tmp_p
         wearable = asyncio.create_task(twin.run(duration_s=len(signal) / 100))
         await asyncio.sleep(25 / 40)                # 25 s of device time pass before the host connects
         assert twin.labels_made >= 1 and twin.labels_sent == 0   # made on the wrist, kept for later
+        # A watchdog far shorter than the label interval (0.25 s here): silence between labels is normal.
         session = DeviceSession("HE-OnDevice", BumbleTransport(radio.new_device("central"), "HE-OnDevice"),
-                                od.OnDeviceProtocol())
+                                od.OnDeviceProtocol(), data_timeout_s=0.05)
         host = asyncio.create_task(session.run(runtime))
         await wearable
         await asyncio.sleep(0.3)
         host.cancel()
+        assert session.watchdog_reconnects == 0 and session.labels == 8
         return twin, runtime
 
     twin, runtime = asyncio.run(main())
