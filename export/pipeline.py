@@ -62,10 +62,11 @@ def export_model_files(model, stem: str, out_dir: Path, options: ExportOptions, 
     written = []
     extra = {**options.extra_metadata, "evaluation": scores}
     for fmt in export_formats(options.formats):
-        fp32_path = out_dir / f"{stem}_fp32{fmt.suffix}"
+        keep_fp32 = options.fp32 and fmt.intermediate_suffix is None
+        fp32_path = out_dir / f"{stem}_fp32{fmt.intermediate_suffix or fmt.suffix}"
         log(f"  writing {fp32_path.name}")
         fmt.load("fp32_writer")(graph, model.window_len, fp32_path, artefact_metadata(model, "fp32", source_sha, extra))
-        if options.fp32:
+        if keep_fp32:
             written.append((fp32_path, fmt))
         if options.int8 and fmt.int8_writer is not None:
             int8_path = out_dir / f"{stem}_int8{fmt.suffix}"
@@ -73,7 +74,7 @@ def export_model_files(model, stem: str, out_dir: Path, options: ExportOptions, 
             fmt.load("int8_writer")(fp32_path, int8_path, calibration,
                                     artefact_metadata(model, "int8", source_sha, extra))
             written.append((int8_path, fmt))
-        if not options.fp32:
+        if not keep_fp32:
             fp32_path.unlink()
     return written
 

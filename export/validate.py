@@ -43,6 +43,9 @@ def validate_artefact(path: Path, x: np.ndarray, reference_probs: np.ndarray, y:
         pred = probs.argmax(1)
         result.update(macro_f1=macro_f1(y, pred, k), kappa=cohen_kappa(y, pred, k),
                       reference_macro_f1=macro_f1(y, reference_probs.argmax(1), k))
+    if fmt is not None and fmt.cross_check is not None:
+        result["cross_check"] = fmt.load("cross_check")(path, x)
+        result["passed"] = bool(result["passed"] and result["cross_check"].get("ok", True))
     if fmt is not None and fmt.graph_check is not None:
         result["graph"] = fmt.load("graph_check")(path, model)
         result["passed"] = bool(result["passed"] and result["graph"].get("ok", True))

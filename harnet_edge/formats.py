@@ -34,6 +34,11 @@ class ModelFormat:
     graph_check: str | None
     engine: str
     description: str = ""
+    # A format made from another one's float file (tflm from TFLite) writes that file under this
+    # suffix as a step and does not keep it; None: the fp32 file is an artefact of this format.
+    intermediate_suffix: str | None = None
+    # cross_check(path, windows) -> {"ok": bool, ...}: a check against another runtime on held-out windows.
+    cross_check: str | None = None
 
     def load(self, column: str):
         """The object a column names (imported now), or None for an empty column."""
@@ -80,3 +85,12 @@ register_format(ModelFormat(
     graph_check="harnet_edge.export.graph_checks:tflite_graph_report",
     engine="harnet_edge.runtime.engines:TFLiteEngine",
     description="TFLite flatbuffer (ai-edge-litert / tflite-runtime); int8 full-integer"))
+register_format(ModelFormat(
+    "tflm", ".tflm.c",
+    fp32_writer="harnet_edge.export.tflite_writer:write_tflite_fp32",
+    int8_writer="harnet_edge.export.tflm:write_tflm_int8",
+    graph_check="harnet_edge.export.tflm:tflm_graph_report",
+    engine="harnet_edge.runtime.tflm_engine:TflmEngine",
+    description="TensorFlow Lite Micro: C source + header for a microcontroller, int8 only",
+    intermediate_suffix=".tflm-step.tflite",
+    cross_check="harnet_edge.export.tflm:agreement_with_litert"))

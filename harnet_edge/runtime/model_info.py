@@ -157,14 +157,16 @@ def read_model_info(path, session=None) -> ModelInfo:
             except Exception as exc:
                 raise ModelFileError(f"{path.name}: onnxruntime cannot load it ({_first_line(exc)})") from None
         raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
-    elif path.suffix == ".tflite":
+    elif path.suffix == ".tflite" or path.name.endswith(".tflm.c"):
+        from .tflm_engine import tflm_model_bytes     # a .tflm.c export carries the flatbuffer as a C array
+
         try:
-            raw_bytes = read_tflite_metadata(path.read_bytes()).get(METADATA_KEY)
+            raw_bytes = read_tflite_metadata(tflm_model_bytes(path)).get(METADATA_KEY)
         except ModelFileError as exc:
             raise ModelFileError(f"{path.name}: {exc}") from None
         raw = raw_bytes.decode() if raw_bytes is not None else None
     else:
-        raise ModelFileError(f"{path.name}: unknown model format (expected .onnx or .tflite)")
+        raise ModelFileError(f"{path.name}: unknown model format (expected .onnx, .tflite or .tflm.c)")
     if raw is None:
         raise ModelFileError(f"{path.name} carries no harnet-edge metadata (classes, rate, window); "
                              f"export it with harnet-edge export")

@@ -2,11 +2,47 @@
 on the host. Used to verify ``tflm`` exports and by the software twin of on-device firmware."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 
 from .engines import Engine, ModelFileError, dequantise, quantise
 
 DEFAULT_ARENA_BYTES = 1 << 20
+TFLM_SUFFIX = ".tflm.c"
+_ARRAY = re.compile(r"harnet_model_tflite\[\][^=]*=\s*\{([^}]*)\};")
+_LENGTH = re.compile(r"harnet_model_tflite_len\s*=\s*(\d+)\s*;")
+_ARENA = re.compile(r"#define\s+HARNET_MODEL_ARENA_BYTES\s+(\d+)")
+
+
+def tflm_model_bytes(path) -> bytes:
+    """The flatbuffer a ``.tflm.c`` export carries (the bytes the firmware gets), or a .tflite's bytes."""
+    path = Path(path)
+    if not path.name.endswith(TFLM_SUFFIX):
+        return path.read_bytes()
+    text = path.read_text(errors="replace")
+    array, length = _ARRAY.search(text), _LENGTH.search(text)
+    if not array or not length:
+        raise ModelFileError(f"{path.name}: not a harnet-edge tflm source (no harnet_model_tflite array)")
+    try:
+        data = bytes(int(v, 16) for v in array.group(1).replace(",", " ").split())
+    except ValueError:
+        raise ModelFileError(f"{path.name}: the harnet_model_tflite array holds something other than bytes") from None
+    if len(data) != int(length.group(1)):
+        raise ModelFileError(f"{path.name}: the model array has {len(data)} bytes, harnet_model_tflite_len "
+                             f"says {length.group(1)}")
+    return data
+
+
+def tflm_arena_from_header(path) -> int | None:
+    """HARNET_MODEL_ARENA_BYTES from the ``.tflm.h`` beside a ``.tflm.c`` (what the firmware reserves)."""
+    path = Path(path)
+    header = path.with_name(path.name[:-2] + ".h") if path.name.endswith(TFLM_SUFFIX) else None
+    if header is None or not header.is_file():
+        return None
+    found = _ARENA.search(header.read_text(errors="replace"))
+    return int(found.group(1)) if found else None
 
 
 class TflmEngine(Engine):
@@ -17,14 +53,16 @@ class TflmEngine(Engine):
 
     backend = "tflite-micro"
 
-    def __init__(self, path, threads: int | None = None, arena_bytes: int = DEFAULT_ARENA_BYTES):
+    def __init__(self, path, threads: int | None = None, arena_bytes: int | None = None):
         super().__init__(path, threads)
+        # A .tflm.c export runs in the arena its header reserves: as strict as the firmware.
+        arena_bytes = arena_bytes or tflm_arena_from_header(self.path) or DEFAULT_ARENA_BYTES
         try:
             from tflite_micro.python.tflite_micro import runtime
         except ImportError:
             raise ModelFileError("TFLite Micro is not installed: pip install 'harnet-edge[tflm]'") from None
         try:
-            self.interpreter = runtime.Interpreter.from_bytes(self.path.read_bytes(), arena_size=int(arena_bytes))
+            self.interpreter = runtime.Interpreter.from_bytes(tflm_model_bytes(self.path), arena_size=int(arena_bytes))
         except RuntimeError as exc:
             raise ModelFileError(f"{self.path.name}: TFLite Micro cannot prepare it in a {arena_bytes}-byte arena "
                                  f"({exc})") from None

@@ -103,3 +103,34 @@ def test_float_model_and_disagreement_fail_the_export(tmp_path, heldout_windows,
     monkeypatch.setattr(tflm_engine.TflmEngine, "_infer", lambda self, w: np.roll(real_infer(self, w), 1, axis=1))
     with pytest.raises(ExportError, match="agree with ai-edge-litert on 0"):
         write_tflm(SHIPPED, tmp_path / "rolled", meta, heldout_windows[:40])
+
+
+def test_export_pipeline_writes_a_validated_tflm_target(tmp_path, datasets_root):
+    """`--formats tflm` is one row of the format table: the pipeline writes the C files, validates them
+    with TFLite Micro against PyTorch and against ai-edge-litert, and keeps no step files."""
+    import torch
+
+    from harnet_edge.data import load_benchmark
+    from harnet_edge.export.pipeline import ExportOptions, export_checkpoint
+    from harnet_edge.export.validate import Thresholds
+    from harnet_edge.models.checkpoints import save_checkpoint
+    from harnet_edge.models.student import StudentCNN
+    from harnet_edge.runtime import open_engine
+
+    torch.manual_seed(0)
+    checkpoint = tmp_path / "student.safetensors"
+    save_checkpoint(StudentCNN("ds-tiny", 5, ["walk", "climb_stairs", "drink_glass", "pour_water", "getup_bed"]),
+                    checkpoint)
+    windows = load_benchmark("adl", root=datasets_root)
+    out = tmp_path / "out"
+    report = export_checkpoint(checkpoint, windows, out, ExportOptions(formats=("tflm",), calibration_windows=64,
+                               thresholds=Thresholds(int8_min_agreement=0.3)), log=lambda *_: None)
+    (artefact,) = report["artefacts"]
+    assert artefact["file"] == "ds-tiny_int8.tflm.c" and artefact["backend"] == "tflite-micro"
+    assert artefact["passed"] and artefact["cross_check"]["ok"]
+    assert artefact["cross_check"]["agreement_with_litert"] >= 0.99 and artefact["cross_check"]["windows"] > 50
+    assert artefact["graph"]["arena_bytes"] < 64 * 1024 and artefact["graph"]["flash_bytes"] < 64 * 1024
+    assert sorted(p.name for p in out.iterdir()) == ["ds-tiny_int8.tflm.c", "ds-tiny_int8.tflm.h",
+                                                     "export_report.json", "export_report.md"]
+    engine = open_engine(out / "ds-tiny_int8.tflm.c")              # runs the bytes inside the C array
+    assert engine.arena_bytes == artefact["graph"]["arena_bytes"] and engine.info.classes[0] == "walk"
