@@ -54,7 +54,7 @@ def run(args) -> int:
                 last_window[0] = time.monotonic()
             if state is not None:
                 update = state.window if kind == "windows" else state.status
-                loop.call_soon_threadsafe(update, {"gateway": gateway, **payload})
+                loop.call_soon_threadsafe(update, payload)   # its gateway is the topic's
 
         collector = Collector(broker, args.out, args.client_id, on_message)
         if server is not None:
@@ -65,7 +65,7 @@ def run(args) -> int:
         started = time.monotonic()
         announced = False
         try:
-            while not stop.is_set():
+            while not stop.is_set() and collector.failure is None:
                 await asyncio.sleep(0.2)
                 if not announced and collector.subscribed.is_set():
                     print("subscribed", flush=True)     # from here on the broker keeps our messages
@@ -79,6 +79,8 @@ def run(args) -> int:
             collector.stop()
             if server is not None:
                 await server.close()
+        if collector.failure is not None:
+            raise HarnetEdgeError(collector.failure)
         return collector.report()
 
     print(json.dumps({"summary": asyncio.run(main())}))

@@ -6,23 +6,68 @@ or the broker is briefly away the broker holds its messages. QoS 1 means "at lea
 re-sends what it never saw acknowledged, so a window may arrive twice; it is written once, keyed by
 (run id, device, window start). The keys are rebuilt from the files at start, so a restarted
 collector does not write repeats either (memory: about 100 bytes per window kept).
+
+Anyone who can publish to the broker can reach the collector, so a message is checked before it is
+written (a window needs a string device and run id and a finite window start; anything else is
+counted as malformed), and topic levels become file names that stay inside --out.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import re
 import threading
 from pathlib import Path
 from typing import Callable
 
 from .topics import BrokerUrl, split_topic, subscriptions, topic_level
 
+_UNSAFE_IN_FILE_NAMES = re.compile(r"[%/\\\x00-\x1f\x7f]")
+MAX_NAME_BYTES = 200     # file systems allow 255; room for '.jsonl'
+
+
+def file_name(level: str, reserved: tuple[str, ...] = ()) -> str:
+    """A topic level as a file or folder name: '..', '.x', separators, control characters and the
+    reserved names are %-escaped (so distinct levels stay distinct); over-long ones end in a hash."""
+    name = _UNSAFE_IN_FILE_NAMES.sub(lambda m: f"%{ord(m.group()):02X}", level) or "%"
+    if name.startswith(".") or name in reserved:
+        name = f"%{ord(name[0]):02X}{name[1:]}"
+    if len(name.encode()) > MAX_NAME_BYTES:
+        digest = hashlib.sha256(level.encode()).hexdigest()[:16]
+        name = name.encode()[:MAX_NAME_BYTES - 17].decode(errors="ignore") + "%" + digest
+    return name
+
 
 def device_file(out: Path, gateway: str, device: str) -> Path:
-    return out / topic_level(gateway) / f"{topic_level(device)}.jsonl"
+    return out / file_name(topic_level(gateway)) / f"{file_name(topic_level(device), ('status',))}.jsonl"
+
+
+def status_file(out: Path, gateway: str) -> Path:
+    return out / file_name(topic_level(gateway)) / "status.jsonl"
 
 
 def window_key(record: dict) -> tuple:
     return record.get("run_id"), record.get("device"), record.get("window_start")
+
+
+def _number(value, finite: bool = False) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and (not finite or math.isfinite(value))
+
+
+def valid_window(record: dict) -> bool:
+    """What the collector and the page rely on: a window record as the runtime writes it."""
+    flags = record.get("flags", [])
+    return (isinstance(record.get("device"), str) and isinstance(record.get("run_id"), str)
+            and _number(record.get("window_start"), finite=True)
+            and all(record.get(k) is None or _number(record[k]) for k in
+                    ("window_end", "confidence", "latency_ms", "wall_time"))
+            and all(record.get(k) is None or isinstance(record[k], str) for k in ("label", "smoothed_label", "gateway"))
+            and isinstance(flags, list) and all(isinstance(f, str) for f in flags))
+
+
+class WriteFailed(Exception):
+    """The disk refused a message: stop without acknowledging it, so the broker keeps it."""
 
 
 class Collector:
@@ -45,26 +90,36 @@ class Collector:
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *a: self.subscribed.set()
         self.subscribed = threading.Event()
+        self.failure: str | None = None       # set when writing failed; the collector has stopped
+        self.thread = threading.Thread(target=self._loop, name="mqtt-collector", daemon=True)
 
     def _load_existing(self) -> None:
         for path in self.out.glob("*/*.jsonl"):
             if path.name == "status.jsonl":
                 continue
-            with open(path) as fh:
+            with open(path, errors="replace") as fh:
                 for line in fh:
                     try:
-                        self.seen.add(window_key(json.loads(line)))
+                        record = json.loads(line)
                     except json.JSONDecodeError:
                         continue      # a line cut by a crash: that window's message was never acknowledged
+                    if isinstance(record, dict) and valid_window(record):
+                        self.seen.add(window_key(record))
 
     def start(self) -> "Collector":
         self.client.connect_async(self.broker.host, self.broker.port, keepalive=15)
-        self.client.loop_start()    # paho's thread connects, and reconnects while the broker is away
+        self.thread.start()    # connects, and reconnects while the broker is away
         return self
+
+    def _loop(self) -> None:
+        try:
+            self.client.loop_forever(retry_first_connection=True)
+        except WriteFailed as exc:
+            self.failure = str(exc)
 
     def stop(self) -> None:
         self.client.disconnect()
-        self.client.loop_stop()
+        self.thread.join(timeout=5)
         with self.lock:
             for fh in self.files.values():
                 fh.close()
@@ -92,26 +147,44 @@ class Collector:
         fh.flush()   # before paho acknowledges the message (after this callback returns)
 
     def _on_message(self, client, userdata, message) -> None:
+        # An exception here would end paho's loop (and the message, never acknowledged, would come
+        # back at every restart): bad input is counted; only a disk that refuses to write stops us.
         where = split_topic(self.broker.prefix, message.topic)
         try:
             payload = json.loads(message.payload)
-            assert isinstance(payload, dict) and where is not None
-        except (ValueError, AssertionError):
-            self.counts["malformed"] += 1
+        except ValueError:      # also bytes that are not UTF-8
+            payload = None
+        if where is None or not isinstance(payload, dict) or where[2] == "windows" and not valid_window(payload):
+            with self.lock:
+                self.counts["malformed"] += 1
             return
         gateway, device, kind = where
+        try:
+            if not self._write(gateway, device, kind, payload):
+                return                                   # a repeat: written before
+        except OSError as exc:
+            raise WriteFailed(f"cannot write under {self.out}: {exc.strerror or exc}") from None
+        if kind != "windows":      # the page trusts the topic for who sent it
+            payload = {**payload, "gateway": gateway}
+            if device is None:
+                payload.pop("device", None)
+            elif not isinstance(payload.get("device"), str):
+                payload["device"] = device
+        self.on_message(gateway, device, kind, {**payload, "gateway": gateway})
+
+    def _write(self, gateway: str, device: str | None, kind: str, payload: dict) -> bool:
         with self.lock:
             if kind == "windows":
                 key = window_key(payload)
                 if key in self.seen:
                     self.counts["duplicates"] += 1
-                    return
-                self.seen.add(key)
+                    return False
                 path = device_file(self.out, gateway, device)
-                self.devices.add(path)
                 self._append(path, payload)
+                self.seen.add(key)
+                self.devices.add(path)
                 self.counts["windows"] += 1
             else:
-                self._append(self.out / topic_level(gateway) / "status.jsonl", payload)
+                self._append(status_file(self.out, gateway), payload)
                 self.counts["statuses"] += 1
-        self.on_message(gateway, device, kind, payload)
+        return True
