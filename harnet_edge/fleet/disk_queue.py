@@ -9,21 +9,27 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from ..errors import HarnetEdgeError
+
 
 class DiskQueue:
     def __init__(self, path, max_messages: int = 100_000):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_messages = max_messages
         self.lock = threading.Lock()      # the sink (event loop) and the publisher thread share it
-        self.db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        # WAL + synchronous=NORMAL: each insert is durable against a killed process, and a power
-        # cut loses at most the last few; one fsync per window would cost more than publishing.
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-                        "topic TEXT NOT NULL, payload BLOB NOT NULL)")
-        self.count = self.db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            # WAL + synchronous=NORMAL: each insert is durable against a killed process, and a power
+            # cut loses at most the last few; one fsync per window would cost more than publishing.
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                            "topic TEXT NOT NULL, payload BLOB NOT NULL)")
+            self.count = self.db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
+        except (OSError, sqlite3.Error) as exc:     # a folder, a corrupt or foreign file, no permission
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise HarnetEdgeError(f"--mqtt-queue {self.path} cannot be used as a queue: {reason}") from None
         self.dropped = 0
 
     def __len__(self) -> int:

@@ -32,17 +32,23 @@ class BrokerUrl:
 
 def parse_broker_url(text: str) -> BrokerUrl:
     """``mqtt://host[:port][/prefix]``; one clear error for anything else."""
-    parts = urlsplit(text.strip())
-    if parts.scheme != "mqtt" or not parts.hostname:
-        raise HarnetEdgeError(f"--mqtt must look like mqtt://host:1883/prefix; got {text!r}")
     try:
-        port = parts.port or 1883
-    except ValueError:
-        raise HarnetEdgeError(f"--mqtt has a bad port: {text!r}") from None
+        parts = urlsplit(text.strip())
+        hostname, port = parts.hostname, parts.port
+    except ValueError:          # a port past 65535, an unclosed '[' of an IPv6 address
+        raise HarnetEdgeError(f"--mqtt has a bad host or port: {text!r}") from None
+    if parts.scheme != "mqtt" or not hostname:
+        raise HarnetEdgeError(f"--mqtt must look like mqtt://host:1883/prefix; got {text!r}")
+    if port == 0:
+        raise HarnetEdgeError(f"--mqtt has a bad port: {text!r}")
+    if parts.username is not None or parts.password is not None:
+        raise HarnetEdgeError("--mqtt: a user name or password in the URL is not supported "
+                              "(the broker must accept anonymous clients)")
+    port = port or 1883
     prefix = parts.path.strip("/") or DEFAULT_PREFIX
     if "#" in text or "+" in prefix or "//" in prefix or parts.query:
         raise HarnetEdgeError(f"--mqtt topic prefix may not contain '+', '#' or empty levels: {prefix!r}")
-    return BrokerUrl(parts.hostname, port, prefix)
+    return BrokerUrl(hostname, port, prefix)
 
 
 def topic_level(name: str) -> str:

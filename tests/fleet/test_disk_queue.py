@@ -25,3 +25,16 @@ def test_full_queue_drops_the_oldest_and_counts_them(tmp_path):
         queue.put("t", str(i).encode())
     assert [p for _, _, p in queue.peek(0, 10)] == [b"2", b"3", b"4"]
     assert queue.dropped == 2 and len(queue) == 3
+
+
+def test_a_queue_path_that_cannot_hold_a_queue_is_a_one_line_error(tmp_path):
+    import pytest
+
+    from harnet_edge.errors import HarnetEdgeError
+
+    (tmp_path / "folder.sqlite").mkdir()
+    (tmp_path / "corrupt.sqlite").write_bytes(b"not a database, " * 64)
+    (tmp_path / "file").write_text("")
+    for path in (tmp_path / "folder.sqlite", tmp_path / "corrupt.sqlite", tmp_path / "file" / "q.sqlite"):
+        with pytest.raises(HarnetEdgeError, match="cannot be used as a queue"):   # was a sqlite3/OS traceback
+            DiskQueue(path)
