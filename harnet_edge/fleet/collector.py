@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import re
+import sys
 import threading
 from pathlib import Path
 from typing import Callable
@@ -89,6 +90,10 @@ class Collector:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *a: self.subscribed.set()
+        self.client.on_connect_fail = lambda *a: self._reachable(False)
+        self.client.on_disconnect = lambda *a: self._reachable(False)
+        self.reachable: bool | None = None       # one line on stderr per change, not per retry
+        self.stopping = False
         self.subscribed = threading.Event()
         self.failure: str | None = None       # set when writing failed; the collector has stopped
         self.thread = threading.Thread(target=self._loop, name="mqtt-collector", daemon=True)
@@ -118,6 +123,7 @@ class Collector:
             self.failure = str(exc)
 
     def stop(self) -> None:
+        self.stopping = True        # our own disconnect: nothing to say
         self.client.disconnect()
         self.thread.join(timeout=5)
         with self.lock:
@@ -130,9 +136,20 @@ class Collector:
             return {"broker": str(self.broker), "out": str(self.out), **self.counts,
                     "devices": len(self.devices)}
 
+    def _reachable(self, now: bool) -> None:
+        if self.stopping:
+            return
+        if now != self.reachable and not (now and self.reachable is None):
+            print(f"mqtt: connected to {self.broker}" if now else
+                  f"mqtt: broker {self.broker.host}:{self.broker.port} unreachable; retrying "
+                  "(the gateways keep their messages meanwhile)", file=sys.stderr, flush=True)
+        self.reachable = now
+
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
+            self._reachable(False)
             return
+        self._reachable(True)
         self.counts["connects"] += 1
         client.subscribe([(topic, 1) for topic in subscriptions(self.broker.prefix)])
 

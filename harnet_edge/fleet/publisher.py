@@ -10,6 +10,7 @@ One thread owns the paho client; the event loop only appends to the queue.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 import uuid
@@ -37,6 +38,7 @@ class MqttSink:
         self.connected = False
         self.inflight: dict[int, int] = {}         # paho message id -> queue row id
         self.last_sent_id = 0
+        self.reachable: bool | None = None        # for one line on stderr per change, not per retry
         self.wake = threading.Event()
         self.closing = threading.Event()
         self.thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
@@ -56,9 +58,19 @@ class MqttSink:
             self._put(device_status_topic(self.broker.prefix, self.gateway, event["device"]), event)
 
     def _put(self, topic: str, payload: dict) -> None:
+        dropped_before = self.queue.dropped
         self.queue.put(topic, json.dumps(payload).encode())
+        if self.queue.dropped and not dropped_before:
+            notice(f"queue full ({self.queue.max_messages} messages, --mqtt-queue-max): dropping the oldest")
         self.published += 1
         self.wake.set()
+
+    def _reachable(self, now: bool, why: str = "") -> None:
+        if now != self.reachable:
+            notice(f"connected to {self.broker}" if now else
+                   f"broker {self.broker.host}:{self.broker.port} unreachable ({why}); "
+                   f"queueing on disk ({self.queue.path}) and retrying")
+        self.reachable = now
 
     def close(self) -> None:
         """Send what the broker will take within ``drain_timeout_s``; the rest stays on disk."""
@@ -99,9 +111,11 @@ class MqttSink:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
+            self._reachable(False, f"it refused us: {reason_code}")
             return
         self.connected = True
         self.connects += 1
+        self._reachable(True)
         self.inflight.clear()
         self.last_sent_id = 0        # everything still queued is unacknowledged: send it again, in order
         client.publish(gateway_status_topic(self.broker.prefix, self.gateway), self._status_payload("online"),
@@ -134,13 +148,15 @@ class MqttSink:
                 self.client = self._new_client()
                 try:
                     self.client.connect(self.broker.host, self.broker.port, keepalive=15)
-                except OSError:
+                except OSError as exc:
+                    self._reachable(False, exc.strerror or str(exc))
                     self.client = None
                     self.wake.wait(backoff)
                     self.wake.clear()
                     backoff = min(backoff * 2, 5.0)
                     continue
             if self.client.loop(timeout=0.02) != self.mqtt.MQTT_ERR_SUCCESS:
+                self._reachable(False, "connection lost")
                 self.connected = False
                 self.client = None
                 self.wake.wait(backoff)
@@ -162,3 +178,7 @@ class MqttSink:
             while not info.is_published() and time.monotonic() < deadline:
                 self.client.loop(timeout=0.02)
             self.client.disconnect()
+
+
+def notice(text: str) -> None:
+    print(f"mqtt: {text}", file=sys.stderr, flush=True)

@@ -94,3 +94,15 @@ def test_a_disk_that_refuses_to_write_stops_the_collector_and_the_broker_keeps_t
     (tmp_path / "gw").unlink()
     again = collect(mosquitto, tmp_path, [], "ok", redelivered=1)     # same session: the unacknowledged window comes back
     assert again["windows"] == 2 and json.loads((tmp_path / "gw" / "d.jsonl").read_text()) == good("d", 0.0)
+
+
+def test_a_broker_that_is_down_is_said_once_on_stderr(mosquitto, tmp_path, capfd):
+    port = mosquitto.port
+    mosquitto.stop()
+    collector = Collector(parse_broker_url(f"mqtt://127.0.0.1:{port}/p"), tmp_path).start()
+    time.sleep(1.0)                                      # several retries; it used to say nothing at all
+    mosquitto.start()
+    assert collector.subscribed.wait(10)
+    collector.stop()
+    err = capfd.readouterr().err
+    assert err.count("unreachable") == 1 and err.count("connected to") == 1, err

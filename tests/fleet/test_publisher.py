@@ -74,3 +74,24 @@ def test_missing_paho_is_one_line_and_the_dashboard_still_works(tmp_path):
                      timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("dashboard: http://127.0.0.1:")
+
+
+def test_a_broker_that_is_down_or_a_full_queue_is_said_once_on_stderr(mosquitto, tmp_path, capfd):
+    import time
+
+    from harnet_edge.fleet.publisher import MqttSink
+    from harnet_edge.fleet.topics import parse_broker_url
+
+    port = mosquitto.port
+    mosquitto.stop()                                 # down from the start: the gateway said nothing
+    sink = MqttSink(parse_broker_url(f"mqtt://127.0.0.1:{port}/p"), "gw", tmp_path / "q.sqlite",
+                    max_queued=2, drain_timeout_s=10)
+    for i in range(4):
+        sink._put("p/gw/d/status", {"i": i})
+    time.sleep(1.0)                                  # several retries
+    mosquitto.start()
+    sink.close()
+    err = capfd.readouterr().err
+    assert err.count("unreachable") == 1 and "127.0.0.1" in err and "Connection refused" in err, err
+    assert err.count("queue full") == 1 and err.count("connected to") == 1, err
+    assert sink.report()["sent"] == 2 and sink.report()["dropped"] == 2
