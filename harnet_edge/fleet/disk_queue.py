@@ -5,6 +5,7 @@ long outage the newest results are the ones worth keeping, and memory and disk s
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -17,8 +18,10 @@ class DiskQueue:
         self.path = Path(path)
         self.max_messages = max_messages
         self.lock = threading.Lock()      # the sink (event loop) and the publisher thread share it
+        self.lock_file = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.lock_file = _lock_alone(self.path)
             self.db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
             # WAL + synchronous=NORMAL: each insert is durable against a killed process, and a power
             # cut loses at most the last few; one fsync per window would cost more than publishing.
@@ -28,6 +31,8 @@ class DiskQueue:
                             "topic TEXT NOT NULL, payload BLOB NOT NULL)")
             self.count = self.db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
         except (OSError, sqlite3.Error) as exc:     # a folder, a corrupt or foreign file, no permission
+            if getattr(self, "lock_file", None) is not None:
+                os.close(self.lock_file)
             reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise HarnetEdgeError(f"--mqtt-queue {self.path} cannot be used as a queue: {reason}") from None
         self.dropped = 0
@@ -62,3 +67,21 @@ class DiskQueue:
     def close(self) -> None:
         with self.lock:
             self.db.close()
+            os.close(self.lock_file)      # releases the lock
+
+
+def _lock_alone(path: Path) -> int:
+    """One process per queue file: two gateways sharing one (same --gateway on one host, hence the
+    same default path) would send and delete each other's rows and miscount what is queued."""
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        import fcntl
+    except ImportError:               # not POSIX: no lock, as before
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise HarnetEdgeError(f"--mqtt-queue {path} is in use by another gateway on this machine; give each "
+                              "gateway its own --gateway name (or --mqtt-queue file)") from None
+    return fd

@@ -38,3 +38,19 @@ def test_a_queue_path_that_cannot_hold_a_queue_is_a_one_line_error(tmp_path):
     for path in (tmp_path / "folder.sqlite", tmp_path / "corrupt.sqlite", tmp_path / "file" / "q.sqlite"):
         with pytest.raises(HarnetEdgeError, match="cannot be used as a queue"):   # was a sqlite3/OS traceback
             DiskQueue(path)
+
+
+def test_two_gateways_cannot_share_one_queue_file(tmp_path):
+    import pytest
+
+    from harnet_edge.errors import HarnetEdgeError
+
+    # Shared, they deleted each other's rows and miscounted (len() went negative); now: one line.
+    first = DiskQueue(tmp_path / "q.sqlite")
+    code = "import sys; from harnet_edge.fleet.disk_queue import DiskQueue; DiskQueue(sys.argv[1])"
+    other = subprocess.run([sys.executable, "-c", code, str(tmp_path / "q.sqlite")], capture_output=True, text=True)
+    assert other.returncode != 0 and "in use by another gateway" in other.stderr
+    with pytest.raises(HarnetEdgeError, match="in use by another gateway"):
+        DiskQueue(tmp_path / "q.sqlite")
+    first.close()
+    DiskQueue(tmp_path / "q.sqlite").close()              # free again once the first one is closed
