@@ -5,7 +5,9 @@ The collector keeps a persistent session (fixed client id, clean_session=False, 
 or the broker is briefly away the broker holds its messages. QoS 1 means "at least once": a gateway
 re-sends what it never saw acknowledged, so a window may arrive twice; it is written once, keyed by
 (run id, device, window start). The keys are rebuilt from the files at start, so a restarted
-collector does not write repeats either (memory: about 100 bytes per window kept).
+collector does not write repeats either. A repeat is always recent: a gateway re-sends only what it
+has in flight (at most 32 messages), so the last RECENT_PER_STREAM windows of each (run, device) are
+kept, for the last MAX_STREAMS of them: memory stays bounded however long the collector runs.
 
 Anyone who can publish to the broker can reach the collector, so a message is checked before it is
 written (a window needs a string device and run id and a finite window start; anything else is
@@ -13,58 +15,17 @@ counted as malformed), and topic levels become file names that stay inside --out
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import math
-import re
 import sys
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Callable
 
-from .topics import BrokerUrl, split_topic, subscriptions, topic_level
+from .collected import RecentWindows, device_file, status_file, valid_window, window_key
+from .topics import BrokerUrl, split_topic, subscriptions
 
-_UNSAFE_IN_FILE_NAMES = re.compile(r"[%/\\\x00-\x1f\x7f]")
-MAX_NAME_BYTES = 200     # file systems allow 255; room for '.jsonl'
-
-
-def file_name(level: str, reserved: tuple[str, ...] = ()) -> str:
-    """A topic level as a file or folder name: '..', '.x', separators, control characters and the
-    reserved names are %-escaped (so distinct levels stay distinct); over-long ones end in a hash."""
-    name = _UNSAFE_IN_FILE_NAMES.sub(lambda m: f"%{ord(m.group()):02X}", level) or "%"
-    if name.startswith(".") or name in reserved:
-        name = f"%{ord(name[0]):02X}{name[1:]}"
-    if len(name.encode()) > MAX_NAME_BYTES:
-        digest = hashlib.sha256(level.encode()).hexdigest()[:16]
-        name = name.encode()[:MAX_NAME_BYTES - 17].decode(errors="ignore") + "%" + digest
-    return name
-
-
-def device_file(out: Path, gateway: str, device: str) -> Path:
-    return out / file_name(topic_level(gateway)) / f"{file_name(topic_level(device), ('status',))}.jsonl"
-
-
-def status_file(out: Path, gateway: str) -> Path:
-    return out / file_name(topic_level(gateway)) / "status.jsonl"
-
-
-def window_key(record: dict) -> tuple:
-    return record.get("run_id"), record.get("device"), record.get("window_start")
-
-
-def _number(value, finite: bool = False) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and (not finite or math.isfinite(value))
-
-
-def valid_window(record: dict) -> bool:
-    """What the collector and the page rely on: a window record as the runtime writes it."""
-    flags = record.get("flags", [])
-    return (isinstance(record.get("device"), str) and isinstance(record.get("run_id"), str)
-            and _number(record.get("window_start"), finite=True)
-            and all(record.get(k) is None or _number(record[k]) for k in
-                    ("window_end", "confidence", "latency_ms", "wall_time"))
-            and all(record.get(k) is None or isinstance(record[k], str) for k in ("label", "smoothed_label", "gateway"))
-            and isinstance(flags, list) and all(isinstance(f, str) for f in flags))
+MAX_OPEN_FILES = 256          # far below the usual limit of 1024 descriptors, whatever the device count
 
 
 class WriteFailed(Exception):
@@ -80,8 +41,8 @@ class Collector:
         self.out.mkdir(parents=True, exist_ok=True)
         self.on_message = on_message or (lambda gateway, device, kind, payload: None)
         self.lock = threading.Lock()
-        self.seen: set[tuple] = set()
-        self.files: dict[Path, object] = {}
+        self.seen = RecentWindows()
+        self.files: OrderedDict[Path, object] = OrderedDict()     # the most recently written last
         self.devices: set[Path] = set()
         self.counts = {"windows": 0, "duplicates": 0, "statuses": 0, "malformed": 0, "connects": 0}
         self._load_existing()
@@ -125,7 +86,8 @@ class Collector:
     def stop(self) -> None:
         self.stopping = True        # our own disconnect: nothing to say
         self.client.disconnect()
-        self.thread.join(timeout=5)
+        if self.thread.ident is not None:     # started
+            self.thread.join(timeout=5)
         with self.lock:
             for fh in self.files.values():
                 fh.close()
@@ -156,10 +118,13 @@ class Collector:
     def _append(self, path: Path, payload: dict) -> None:
         fh = self.files.get(path)
         if fh is None:
+            if len(self.files) >= MAX_OPEN_FILES:
+                self.files.popitem(last=False)[1].close()
             path.parent.mkdir(parents=True, exist_ok=True)
             fh = self.files[path] = open(path, "a+", buffering=1)
             if fh.tell() and (fh.seek(fh.tell() - 1), fh.read(1))[1] != "\n":
                 fh.write("\n")     # a line cut by a crash stays alone instead of swallowing the next one
+        self.files.move_to_end(path)
         fh.write(json.dumps(payload) + "\n")
         fh.flush()   # before paho acknowledges the message (after this callback returns)
 

@@ -3,7 +3,8 @@ Mosquitto): nothing it sends can stop the collector, write outside --out, or lan
 import json
 import time
 
-from harnet_edge.fleet.collector import Collector, device_file, file_name, valid_window
+from harnet_edge.fleet.collected import RECENT_PER_STREAM, RecentWindows, file_name, valid_window
+from harnet_edge.fleet.collector import MAX_OPEN_FILES, Collector, device_file
 from harnet_edge.fleet.topics import parse_broker_url
 
 from .test_collector import publish
@@ -106,3 +107,30 @@ def test_a_broker_that_is_down_is_said_once_on_stderr(mosquitto, tmp_path, capfd
     collector.stop()
     err = capfd.readouterr().err
     assert err.count("unreachable") == 1 and err.count("connected to") == 1, err
+
+
+def test_memory_and_open_files_stay_bounded_however_long_it_runs(tmp_path):
+    collector = Collector(parse_broker_url("mqtt://127.0.0.1:1/p"), tmp_path)     # never started: no broker
+    for i in range(3 * RECENT_PER_STREAM):        # one device, a long run (was a set of every key)
+        collector._write("gw", "d", "windows", good("d", 10.0 * i))
+    assert len(collector.seen) <= RECENT_PER_STREAM
+    assert not collector._write("gw", "d", "windows", good("d", 10.0 * (3 * RECENT_PER_STREAM - 5)))
+    devices = MAX_OPEN_FILES + 50                 # each kept a descriptor open (EMFILE past ~1000)
+    for i in range(devices):
+        collector._write("gw", f"dev{i}", "windows", good(f"dev{i}", 0.0))
+    assert len(collector.files) <= MAX_OPEN_FILES
+    collector._write("gw", "dev0", "windows", good("dev0", 10.0))          # reopened and appended
+    collector.stop()
+    assert len((tmp_path / "gw" / "dev0.jsonl").read_text().splitlines()) == 2
+    assert len(list((tmp_path / "gw").glob("dev*.jsonl"))) == devices
+
+
+def test_recent_windows_forget_the_oldest_stream_and_window():
+    recent = RecentWindows(per_stream=3, max_streams=2)
+    for start in range(5):
+        recent.add(("r", "d", start))
+    assert [("r", "d", s) in recent for s in range(5)] == [False, False, True, True, True]
+    recent.add(("r", "e", 0))
+    recent.add(("r", "d", 5))               # 'd' heard from again: 'e' is now the least recent
+    recent.add(("r2", "d", 0))
+    assert ("r", "e", 0) not in recent and ("r", "d", 5) in recent and ("r2", "d", 0) in recent
