@@ -77,7 +77,6 @@ def test_missing_paho_is_one_line_and_the_dashboard_still_works(tmp_path):
 
 
 def test_a_broker_that_is_down_or_a_full_queue_is_said_once_on_stderr(mosquitto, tmp_path, capfd):
-
     from harnet_edge.fleet.publisher import MqttSink
     from harnet_edge.fleet.topics import parse_broker_url
 
