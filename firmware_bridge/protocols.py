@@ -13,6 +13,10 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from . import polar_control as pmd_control, polar_pmd, reference_profile
+from .banglejs import BangleProtocol
+from .metamotion import MetaMotionProtocol
+from .movesense import MovesenseProtocol
+from .pinetime import PineTimeProtocol
 from .transport import TransportError
 from .on_device import OnDeviceProtocol
 
@@ -198,9 +202,10 @@ class PolarPmdProtocol:
                 "duplicates": d.duplicates}
 
 
-PROTOCOLS = {"reference": ReferenceProtocol, "polar": PolarPmdProtocol, "on-device": OnDeviceProtocol}
-# Planned (one module each, same interface): InfiniTime PineTime (motion service), Bangle.js
-# (Nordic UART accelerometer stream), Nordic Thingy:52 (motion service raw data).
+PROTOCOLS = {"reference": ReferenceProtocol, "polar": PolarPmdProtocol, "on-device": OnDeviceProtocol,
+             "movesense": MovesenseProtocol, "metamotion": MetaMotionProtocol, "banglejs": BangleProtocol,
+             "pinetime": PineTimeProtocol}
+# Planned (one module each, same interface): Nordic Thingy:52 (motion service raw data).
 
 
 def claims(protocol_class, advertisement) -> bool:

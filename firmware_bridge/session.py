@@ -90,7 +90,11 @@ class DeviceSession:
         runtime.add_device(self.name, nominal, max_gap_s=getattr(self.protocol, "max_gap_s", None))
         self._last_data = asyncio.get_running_loop().time()
         self.samples_at_start, self.labels_at_start = self.samples, self.labels
-        await self.transport.subscribe(self.protocol.data_uuid, self._on_data(runtime))
+        if getattr(self.protocol, "owns_data_subscription", False):
+            # Replies and data share one characteristic, which start() subscribed to.
+            self.protocol.deliver = self._on_data(runtime)
+        else:
+            await self.transport.subscribe(self.protocol.data_uuid, self._on_data(runtime))
 
     async def _stream_until_lost(self, lost_link: asyncio.Event) -> bool:
         """Wait for link loss or a silent link; True if this connection delivered any samples."""

@@ -1,0 +1,24 @@
+"""PineTime / InfiniTime: recognised by its motion service and refused in one line, never classified."""
+import pytest
+
+from harnet_edge.firmware_bridge import pinetime as pt
+from harnet_edge.firmware_bridge.protocols import protocol_for
+from harnet_edge.firmware_bridge.twin_pinetime import PineTimeTwin
+
+from .family_harness import motion, run_twin
+
+
+@pytest.mark.ble
+def test_pinetime_is_detected_from_its_services_and_refused_before_any_sample():
+    twin, session, rec, error = run_twin(lambda radio: PineTimeTwin(radio, "InfiniTime", motion(), 100.0, speed=10),
+                                         None, seconds=5)
+    assert session.protocol.name == "pinetime"                       # chosen from the services offered
+    assert isinstance(error, pt.PineTimeRefused) and str(error) == pt.REFUSAL and "\n" not in str(error)
+    assert "10 Hz" in str(error) and not rec.t and rec.nominal is None
+
+
+def test_every_family_is_chosen_from_its_advertised_service():
+    from harnet_edge.firmware_bridge import banglejs, metamotion, movesense
+    for module, name in [(movesense, "movesense"), (metamotion, "metamotion"), (banglejs, "banglejs"),
+                         (pt, "pinetime")]:
+        assert protocol_for("auto", {"00001800-0000-1000-8000-00805f9b34fb", module.SERVICE_UUID}).name == name
