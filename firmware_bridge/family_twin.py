@@ -54,7 +54,7 @@ class FamilyTwin:
         self.device = radio.new_device(name)
         self.streaming = False
         self.sample_index = 0            # device clock in samples since power-on
-        self.sent = self.dropped = 0
+        self.sent = self.dropped = self.disconnects = 0
         self.largest_notification = 0
         self.finished = asyncio.Event()
         self.set_rate(rate_hz)
@@ -147,6 +147,7 @@ class FamilyTwin:
     async def force_disconnect(self) -> None:
         self.streaming = False
         for connection in list(self.device.connections.values()):
+            self.disconnects += 1
             try:
                 await connection.disconnect()
             except Exception as exc:    # already gone

@@ -51,8 +51,18 @@ class BleDeviceSource:
         await self.session.run(runtime)
 
 
+# Vendor twins the fleet can play: profile -> (module, class, advertised name stem).
+FAMILY_TWINS = {"movesense": ("twin_movesense", "MovesenseTwin", "Movesense"),
+                "metamotion": ("twin_metamotion", "MetaMotionTwin", "MetaWear"),
+                "banglejs": ("twin_banglejs", "BangleTwin", "Bangle.js"),
+                "pinetime": ("twin_pinetime", "PineTimeTwin", "InfiniTime")}
+
+
 class SimulatedFleet:
-    """N software wearables and one software central each, on one in-process Bluetooth link."""
+    """N software wearables and one software central each, on one in-process Bluetooth link.
+
+    Without ``signals`` they play the real selfBACK wrist clip shipped in the package (wearable i
+    plays subject i mod 2) and tell the runtime the true activity of every window."""
 
     def __init__(self, n: int, profile: str = "reference", speed: float = 1.0, rate_hz: float = 50.0,
                  faults=None, duration_s: float | None = None, signals=None, polar_model: str = "verity-sense",
@@ -61,15 +71,59 @@ class SimulatedFleet:
         self.speed, self.rate_hz, self.faults, self.duration_s = speed or 50.0, rate_hz, faults, duration_s
         self.signals = signals
         self.polar_model, self.host_rate_hz, self.rate_error = polar_model, host_rate_hz, rate_error
+        self.truths: dict[str, object] = {}
 
     def _name(self, i: int) -> str:
+        if self.profile in FAMILY_TWINS:
+            return f"{FAMILY_TWINS[self.profile][2]}-{i + 1}"
         if self.profile != "polar":
             return f"HE-Wearable-{i + 1}"
         from .twins.polar import POLAR_MODELS
 
         return f"Polar {POLAR_MODELS[self.polar_model].advertised} {0x1A2B3C00 + i:08X}"
 
-    def _wearable(self, i: int, signal):
+    def _motions(self):
+        """(signal, its rate, labels or None) per wearable."""
+        if self.signals:
+            return [(self.signals[i], self.rate_hz, None) for i in range(self.n)]
+        from harnet_edge.data.demo_clip import load_demo_clips
+
+        clips = load_demo_clips()
+        return [(clips[i % len(clips)].xyz, clips[i % len(clips)].rate_hz, clips[i % len(clips)].labels)
+                for i in range(self.n)]
+
+    def _protocol(self):
+        if self.profile == "metamotion":          # its samples are stamped on the host clock: run it at --speed
+            from .metamotion import MetaMotionProtocol
+
+            return MetaMotionProtocol(clock=self.host_clock)
+        return PROTOCOLS[self.profile]()
+
+    def host_clock(self, at: float | None = None) -> float:
+        """The host's clock as the simulation sees it: monotonic time, sped up by ``speed``."""
+        import time
+
+        now = time.monotonic() if at is None else at
+        return self.origin + (now - self.origin) * self.speed
+
+    def _host_clock_truth(self, wearable, truth):
+        """Truth for windows stamped on the host clock: shift by where the twin's clock started."""
+        def on_host_clock(start_s: float, end_s: float):
+            if wearable.started_at is None:
+                return None
+            offset = self.host_clock(wearable.started_at)
+            return truth(start_s - offset, end_s - offset)
+        return on_host_clock
+
+    @staticmethod
+    def _shifted(truth, offset_s: float):
+        """Truth for a twin whose device clock read ``offset_s`` when it started playing the clip."""
+        return lambda start_s, end_s: truth(start_s - offset_s, end_s - offset_s)
+
+    def _wearable(self, i: int, signal, signal_hz: float):
+        import importlib
+
+        from .family_twin import resample_signal
         from .wearable import SoftwareWearable
 
         if self.profile == "on-device":         # the reference firmware classifying on the wrist (TFLite Micro)
@@ -77,25 +131,50 @@ class SimulatedFleet:
 
             from .on_device_twin import OnDeviceWearable
 
-            return OnDeviceWearable(self.radio, self._name(i), signal, DEFAULT_DIR / "ds-small_int8.tflite",
-                                    self.rate_hz, speed=self.speed, faults=self.faults, rate_error=self.rate_error)
-        return SoftwareWearable(self.radio, self._name(i), signal, self.rate_hz, self.profile, speed=self.speed,
-                                faults=self.faults, polar_model=self.polar_model, rate_error=self.rate_error)
+            return OnDeviceWearable(self.radio, self._name(i), resample_signal(signal, signal_hz, self.rate_hz),
+                                    DEFAULT_DIR / "ds-small_int8.tflite", self.rate_hz, speed=self.speed,
+                                    faults=self.faults, rate_error=self.rate_error)
+        if self.profile in FAMILY_TWINS:
+            module, cls, _stem = FAMILY_TWINS[self.profile]
+            twin = getattr(importlib.import_module(f".{module}", __package__), cls)
+            drop = self.faults.drop_probability if self.faults else 0.0
+            ppm = self.rate_error * 1e6 if self.rate_error is not None else (-1) ** i * 150
+            return twin(self.radio, self._name(i), signal, signal_hz, speed=self.speed, clock_ppm=ppm,
+                        drop_probability=drop, seed=i)
+        return SoftwareWearable(self.radio, self._name(i), resample_signal(signal, signal_hz, self.rate_hz),
+                                self.rate_hz, self.profile, speed=self.speed, faults=self.faults,
+                                polar_model=self.polar_model, rate_error=self.rate_error)
 
     def build(self) -> None:
         """Controllers need a running event loop, so the fleet is made inside ``run``."""
-        from .bumble_transport import BumbleTransport, SoftwareRadio
-        from .wearable import generated_motion
+        import time
 
+        from harnet_edge.data.demo_clip import WindowTruth
+
+        from .bumble_transport import BumbleTransport, SoftwareRadio
+
+        self.origin = time.monotonic()
         self.radio = SoftwareRadio()
-        self.wearables = [self._wearable(i, self.signals[i] if self.signals else generated_motion(self.rate_hz, 600, seed=i))
-                          for i in range(self.n)]
+        self.wearables = []
+        for i, (signal, signal_hz, labels) in enumerate(self._motions()):
+            wearable = self._wearable(i, signal, signal_hz)
+            if labels is not None and self.profile != "on-device":     # its labels bypass the host's engine
+                truth = WindowTruth(labels, signal_hz)
+                if self.profile == "metamotion":
+                    truth = self._host_clock_truth(wearable, truth)
+                elif self.profile not in FAMILY_TWINS:      # device time starts at the twin's uptime
+                    truth = self._shifted(truth, wearable.clock.time_at_power_on_s)
+                self.truths[wearable.name] = truth          # (until a reboot restarts the clock)
+            self.wearables.append(wearable)
         self.sessions = [DeviceSession(w.name, BumbleTransport(self.radio.new_device(f"central-{i}"), w.name),
-                                       PROTOCOLS[self.profile](), rate_hz=self.host_rate_hz, backoff_s=0.2)
+                                       self._protocol(), rate_hz=self.host_rate_hz, backoff_s=0.2)
                          for i, w in enumerate(self.wearables)]
 
     async def run(self, runtime) -> None:
         self.build()
+        for name, truth in self.truths.items():
+            if hasattr(runtime, "set_truth"):
+                runtime.set_truth(name, truth)
         peripherals = [asyncio.create_task(w.run(self.duration_s)) for w in self.wearables]
         centrals = [asyncio.create_task(s.run(runtime)) for s in self.sessions]
         failed = []

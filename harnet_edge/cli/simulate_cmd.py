@@ -13,7 +13,8 @@ from pathlib import Path
 
 def register(sub) -> None:
     p = sub.add_parser("simulate", help="run the software wearable (for demos, tests, or over a USB dongle)")
-    p.add_argument("--profile", default="reference", choices=["reference", "polar"])
+    p.add_argument("--profile", default="reference",
+                   choices=["reference", "polar", "movesense", "metamotion", "banglejs", "pinetime"])
     p.add_argument("--name", default="HE-Wearable-1", help="advertised name")
     p.add_argument("--rate", type=float, default=50.0, help="sample rate in Hz (a Polar twin streams at the rate the host picks "
                    "from its model's table; see host_rate_hz)")
@@ -49,8 +50,23 @@ def load_signal(args):
     return resample_to_rate(t, xyz, args.rate)[1]
 
 
+def make_wearable(radio, args, signal, faults):
+    """The software wearable for --profile: the runner's twins (reference, Polar) or a vendor family twin."""
+    from harnet_edge.firmware_bridge.sources import FAMILY_TWINS
+    from harnet_edge.firmware_bridge.wearable import SoftwareWearable
+
+    if args.profile in FAMILY_TWINS:            # a vendor twin: it takes the rate the host configures
+        import importlib
+
+        module, cls, _stem = FAMILY_TWINS[args.profile]
+        twin = getattr(importlib.import_module(f"harnet_edge.firmware_bridge.{module}"), cls)
+        return twin(radio, args.name, signal, args.rate, speed=args.speed, drop_probability=args.drop)
+    return SoftwareWearable(radio, args.name, signal, args.rate, args.profile, speed=args.speed,
+                            faults=faults, polar_model=args.polar_model)
+
+
 def run(args) -> int:
-    from harnet_edge.firmware_bridge.wearable import Faults, SoftwareWearable
+    from harnet_edge.firmware_bridge.wearable import Faults
 
     if args.profile == "polar" and args.name == "HE-Wearable-1":   # Polar sensors are found by their name
         from harnet_edge.firmware_bridge.twins.polar import POLAR_MODELS
@@ -66,8 +82,7 @@ def run(args) -> int:
 
         async with await open_transport(args.transport) as (source, sink):
             radio = ControllerRadio(source, sink)
-            wearable = SoftwareWearable(radio, args.name, signal, args.rate, args.profile, speed=args.speed,
-                                        faults=faults, polar_model=args.polar_model)
+            wearable = make_wearable(radio, args, signal, faults)
             print(f"advertising as {args.name} ({args.profile} profile) on {args.transport}")
             await wearable.run(args.duration)
             return {"sent": wearable.sent, "dropped": wearable.dropped, "disconnects": wearable.disconnects}
@@ -79,8 +94,7 @@ def run(args) -> int:
         from harnet_edge.firmware_bridge.hci_server import HciServer
 
         radio = SoftwareRadio()
-        wearable = SoftwareWearable(radio, args.name, signal, args.rate, args.profile, speed=args.speed,
-                                    faults=faults, polar_model=args.polar_model)
+        wearable = make_wearable(radio, args, signal, faults)
         try:
             server = await HciServer(radio.link, args.hci_port).start()
         except OSError as exc:

@@ -143,6 +143,8 @@ class StreamRuntime:
         self.withheld = 0
         self.reconnects = Counter()
         self.refused: dict[str, str] = {}     # device -> why its samples were not classified
+        self.truth: dict[str, object] = {}          # device -> (start, end) -> true label
+        self.truth_windows = self.truth_correct = 0
         self.on_device_windows = self.on_device_labels_lost = 0
         self.started = time.monotonic()
         self.notify = lambda: None   # set by the source loop to wake the classifier
@@ -157,6 +159,10 @@ class StreamRuntime:
                                                   max_gap_s=max_gap_s)
             self.smoothers[device] = make_smoother(self.smoothing, len(self.classes))
         return self.devices[device]
+
+    def set_truth(self, device: str, truth) -> None:
+        """``truth(start_s, end_s)`` gives the true label of a window (None or "mixed" if unknown)."""
+        self.truth[device] = truth
 
     def ingest(self, batch: SampleBatch) -> None:
         (self.devices.get(batch.device) or self.add_device(batch.device)).ingest(batch)
@@ -227,12 +233,20 @@ class StreamRuntime:
                 result = Classification(w.device, w.start, w.end, self.classes[int(np.argmax(p))],
                                         dict(zip(self.classes, map(float, p))), latency, w.flags, smoothed)
                 self.labels[result.smoothed_label or result.label] += 1
+                self._score(result)
                 self.latencies.append(latency)
             self.windows_done += 1
             for sink in self.sinks:
                 sink.emit(result)
             results.append(result)
         return results
+
+    def _score(self, result: Classification) -> None:
+        truth = self.truth.get(result.device)
+        result.true_label = truth(result.start, result.end) if truth else None
+        if result.true_label not in (None, "mixed"):
+            self.truth_windows += 1
+            self.truth_correct += (result.smoothed_label or result.label) == result.true_label
 
     def summary(self) -> dict:
         lat = np.asarray(self.latencies)
@@ -249,5 +263,6 @@ class StreamRuntime:
                 "packets_lost": sum(p.packets_lost for p in self.devices.values()),
                 "clock_resets": sum(p.clock_resets for p in self.devices.values()), **dropped,
                 "refused": dict(self.refused),
+                **({"truth": {"windows": self.truth_windows, "correct": self.truth_correct}} if self.truth_windows else {}),
                 "on_device_windows": self.on_device_windows, "on_device_labels_lost": self.on_device_labels_lost,
                 "wall_seconds": round(time.monotonic() - self.started, 2)}

@@ -48,9 +48,11 @@ class Classification:
     flags: list[str]
     smoothed_label: str | None = None
     origin: str = "host"              # "host" (this runtime's engine) or "on-device" (the wearable's own)
+    true_label: str | None = None     # when the source knows what was really done (demo clips)
 
     def as_record(self) -> dict:
-        return {"device": self.device, "window_start": round(self.start, 3), "window_end": round(self.end, 3),
+        truth = {"true_label": self.true_label} if self.true_label is not None else {}
+        return {**truth, "device": self.device, "window_start": round(self.start, 3), "window_end": round(self.end, 3),
                 "label": self.label, "smoothed_label": self.smoothed_label,
                 "confidence": round(max(self.probabilities.values()), 4) if self.probabilities else None,
                 "probabilities": {k: round(v, 5) for k, v in self.probabilities.items()},

@@ -88,8 +88,12 @@ class TerminalSink(Sink):
         conf = max(result.probabilities.values()) if result.probabilities else 0.0
         flags = f"  [{', '.join(result.flags)}]" if result.flags else ""
         latency = "on wearable" if result.latency_ms is None else f"{result.latency_ms:>6.1f} ms"
+        truth = ""
+        if result.true_label is not None:       # the source knows what was really done
+            verdict = "" if result.true_label == "mixed" else ("  ok" if label == result.true_label else "  MISS")
+            truth = f"  true {result.true_label:<10}{verdict}"
         print(f"{result.device:<18} {result.start:>9.1f}s  {label:<14} {conf:>5.0%}  "
-              f"{latency}{flags}", file=self.stream, flush=True)
+              f"{latency}{truth}{flags}", file=self.stream, flush=True)
 
     def status(self, text: str) -> None:
         print(f"# {text}", file=self.stream, flush=True)

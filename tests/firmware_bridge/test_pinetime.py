@@ -22,3 +22,14 @@ def test_every_family_is_chosen_from_its_advertised_service():
     for module, name in [(movesense, "movesense"), (metamotion, "metamotion"), (banglejs, "banglejs"),
                          (pt, "pinetime")]:
         assert protocol_for("auto", {"00001800-0000-1000-8000-00805f9b34fb", module.SERVICE_UUID}).name == name
+
+
+@pytest.mark.ble
+def test_stream_command_refuses_a_pinetime_in_one_line_with_status_2():
+    from tests.conftest import run_cli
+
+    result = run_cli("stream", "--simulate", "1", "--profile", "pinetime", "--speed", "10x", "--duration", "15",
+                     timeout=60)
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [
+        f"harnet-edge stream: error: {pt.REFUSAL}"]
+    assert "InfiniTime-1 " not in result.stdout                   # no window was classified
