@@ -31,8 +31,9 @@ class MetaMotionTwin(FamilyTwin):
 
     @property
     def counts_per_g(self) -> int:
-        code = self.config[1]
-        return mm.COUNTS_PER_G[{v: k for k, v in mm.RANGE_CODES[self.implementation].items()}[code]]
+        # The chip's own arithmetic (16-bit output spanning +-range), not the host's scale table.
+        range_g = {v: k for k, v in mm.RANGE_CODES[self.implementation].items()}[self.config[1]]
+        return 32768 // range_g
 
     def _reply(self, payload: bytes) -> None:
         self.later(self.device.notify_subscribers(self.data_char, payload))
