@@ -86,11 +86,14 @@ def test_decoder_counts_lost_notifications_by_sequence():
 @pytest.mark.ble
 def test_software_bangle_streams_25_hz_through_the_host_in_20_byte_notifications():
     twin, session, rec, error = run_twin(
-        lambda radio: BangleTwin(radio, "Bangle.js 1a2b", motion(), 100.0, speed=10, clock_ppm=500),
+        lambda radio: BangleTwin(radio, "Bangle.js 1a2b", motion(), 100.0, speed=10, clock_ppm=500,
+                                 drop_probability=0.1, seed=1),
         bj.BangleProtocol(), seconds=3, mtu=None)
     assert error is None and rec.nominal == 25
     t, xyz = rec.samples
-    assert len(t) > 25 * 10 and session.protocol.counters["malformed"] == 0 and session.protocol.counters["lost"] == 0
+    assert len(t) > 25 * 10 and session.protocol.counters["malformed"] == 0
+    # Every notification dropped between the first and the last that arrived, found by sequence number.
+    assert twin.dropped > 3 and session.protocol.counters["lost"] == twin.dropped_between(t[0], t[-1])
     assert np.median(np.diff(t)) == pytest.approx(0.04, rel=0.01)
     assert twin.largest_notification == 18
 

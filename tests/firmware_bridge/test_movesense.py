@@ -39,12 +39,18 @@ def test_host_refuses_rates_movesense_lacks_or_below_26_hz(rate):
 @pytest.mark.ble
 def test_software_movesense_streams_52_hz_through_the_host():
     twin, session, rec, error = run_twin(
-        lambda radio: MovesenseTwin(radio, "Movesense 223430000001", motion(), 100.0, speed=10, clock_ppm=300),
+        lambda radio: MovesenseTwin(radio, "Movesense 223430000001", motion(), 100.0, speed=10, clock_ppm=300,
+                                    drop_probability=0.1, seed=2),
         ms.MovesenseProtocol(), seconds=3)
     assert error is None and session.connects == 1 and rec.nominal == 52
     assert twin.commands[0] == ms.subscribe_command(ms.MovesenseProtocol.reference, "/Meas/Acc/52")
     t, xyz = rec.samples
-    assert len(t) > 52 * 10 and session.protocol.counters["malformed"] == 0 and session.protocol.counters["lost"] == 0
+    assert len(t) > 52 * 10 and session.protocol.counters["malformed"] == 0
+    # No sequence numbers: every dropped notification is found from the timestamps and reported.
+    assert twin.dropped > 3 and session.protocol.counters["lost"] == twin.dropped_between(t[0], t[-1])
+    assert sum(n for _, n in rec.losses) == session.protocol.counters["lost"]
+    inside = np.concatenate([np.diff(batch) for batch in rec.t])      # spacing inside each notification
+    assert np.max(np.abs(inside * 52 - 1)) < 0.01                      # never stretched over a hole
     assert np.median(np.diff(t)) == pytest.approx(1 / 52, rel=0.01)
     assert np.median(np.linalg.norm(xyz, axis=1)) == pytest.approx(1.0, abs=0.2)     # g, not m/s^2
     assert twin.largest_notification <= 244
@@ -72,3 +78,20 @@ def test_software_movesense_at_the_default_mtu_sends_one_sample_per_notification
         seconds=2, mtu=None)
     assert error is None and twin.largest_notification <= 20
     assert len(rec.samples[0]) > 52 and session.protocol.counters["malformed"] == 0
+
+
+@pytest.mark.ble
+def test_software_movesense_forgets_the_subscription_on_disconnect_and_the_host_resubscribes():
+    import asyncio
+
+    def make(radio):
+        twin = MovesenseTwin(radio, "Movesense 4", motion(), 100.0, speed=10)
+        loop = asyncio.get_event_loop()
+        loop.call_later(1.5, lambda: loop.create_task(twin.force_disconnect()))
+        return twin
+    twin, session, rec, error = run_twin(make, ms.MovesenseProtocol(), seconds=4, max_attempts=5)
+    assert error is None and session.connects == 2 and twin.disconnects == 1
+    subscribes = [c for c in twin.commands if c[0] == ms.CMD_SUBSCRIBE]
+    assert len(subscribes) == 2 and "reconnected" in rec.statuses
+    t, _ = rec.samples
+    assert t[-1] > 3.0 and np.all(np.diff(t) > 0)       # data after the reconnect, on one clock
