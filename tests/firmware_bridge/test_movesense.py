@@ -84,8 +84,16 @@ def test_software_movesense_at_the_default_mtu_sends_one_sample_per_notification
 def test_software_movesense_forgets_the_subscription_on_disconnect_and_the_host_resubscribes():
     import asyncio
 
+    class Watched(MovesenseTwin):
+        streaming_when_subscribed = []
+
+        def _on_command(self, connection, value):
+            if value[:1] == bytes([ms.CMD_SUBSCRIBE]):
+                self.streaming_when_subscribed.append(self.streaming)
+            super()._on_command(connection, value)
+
     def make(radio):
-        twin = MovesenseTwin(radio, "Movesense 4", motion(), 100.0, speed=10)
+        twin = Watched(radio, "Movesense 4", motion(), 100.0, speed=10)
         loop = asyncio.get_event_loop()
         loop.call_later(1.5, lambda: loop.create_task(twin.force_disconnect()))
         return twin
@@ -93,5 +101,6 @@ def test_software_movesense_forgets_the_subscription_on_disconnect_and_the_host_
     assert error is None and session.connects == 2 and twin.disconnects == 1
     subscribes = [c for c in twin.commands if c[0] == ms.CMD_SUBSCRIBE]
     assert len(subscribes) == 2 and "reconnected" in rec.statuses
+    assert Watched.streaming_when_subscribed == [False, False]      # the link drop ended the subscription
     t, _ = rec.samples
     assert t[-1] > 3.0 and np.all(np.diff(t) > 0)       # data after the reconnect, on one clock
