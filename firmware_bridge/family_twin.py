@@ -55,8 +55,10 @@ class FamilyTwin:
         self.streaming = False
         self.sample_index = 0            # device clock in samples since power-on
         self.sent = self.dropped = self.disconnects = 0
+        self.dropped_at: list[float] = []      # device seconds of each dropped notification's first sample
         self.largest_notification = 0
         self.finished = asyncio.Event()
+        self.started_at: float | None = None     # event-loop time at power-on (device time 0)
         self.set_rate(rate_hz)
         self.build_gatt()
         # Like the devices, a twin forgets a host's subscription when the link drops.
@@ -121,7 +123,14 @@ class FamilyTwin:
         self.sent += 1
 
     async def send(self, n: int) -> None:
+        dropped = self.dropped
         await self.notify(self.data_char, self.encode(self.sample_index, self.samples(self.sample_index, n)))
+        if self.dropped > dropped:
+            self.dropped_at.append(self.sample_index / self.rate_hz)
+
+    def dropped_between(self, first_s: float, last_s: float) -> int:
+        """Notifications dropped between two device times (what a host could have noticed)."""
+        return sum(first_s < t < last_s for t in self.dropped_at)
 
     async def run(self, duration_s: float | None = None) -> None:
         """Advertise, and while a host has started the stream, notify samples as the clock produces
@@ -129,7 +138,7 @@ class FamilyTwin:
         await self.device.power_on()
         await self.device.start_advertising(auto_restart=True)
         loop = asyncio.get_running_loop()
-        start_wall = loop.time()
+        start_wall = self.started_at = loop.time()
         device_hz = lambda: self.rate_hz * (1 + self.clock_ppm * 1e-6)   # noqa: E731 (rate may change)
         try:
             while duration_s is None or self.sample_index < duration_s * self.rate_hz:
