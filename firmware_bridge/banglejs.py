@@ -81,16 +81,21 @@ class BangleDecoder:
 class BangleProtocol:
     name = "banglejs"
     service_uuid = SERVICE_UUID
+    scan_service_uuid = SERVICE_UUID   # the app advertises it
     data_uuid = DATA_UUID
 
     def __init__(self):
         self.decoder: BangleDecoder | None = None
 
     @classmethod
-    def matches(cls, name: str | None, service_uuids=()) -> bool:
-        return SERVICE_UUID in {u.lower() for u in service_uuids}
+    def matches(cls, advertisement) -> bool:
+        """A scanned watch running the app, which advertises its service (a bare Bangle.js does not)."""
+        return SERVICE_UUID in advertisement.service_uuids
 
     async def start(self, transport, rate_hz: float | None = None) -> float:
+        if transport.services and SERVICE_UUID not in transport.services:
+            raise BangleRefused(f"{transport.name} does not run the harnet-edge app: install "
+                                "firmware_bridge/firmware/banglejs/harnetacc.app.js")
         raw = await transport.read(INFO_UUID)
         if len(raw) < INFO.size:
             raise BangleRefused(f"Bangle.js stream info is {len(raw)} bytes, expected {INFO.size}")

@@ -129,6 +129,7 @@ class MetaMotionProtocol:
 
     name = "metamotion"
     service_uuid = SERVICE_UUID
+    scan_service_uuid = None          # match by name or address; do not rely on advertised services
     data_uuid = NOTIFY_UUID
     owns_data_subscription = True
 
@@ -141,8 +142,9 @@ class MetaMotionProtocol:
         self._replies: dict[bytes, asyncio.Future] = {}
 
     @classmethod
-    def matches(cls, name: str | None, service_uuids=()) -> bool:
-        return SERVICE_UUID in {u.lower() for u in service_uuids} or (name or "").startswith("MetaWear")
+    def matches(cls, advertisement) -> bool:
+        """A scanned MetaWear board (``.name``, ``.service_uuids``); its default name is "MetaWear"."""
+        return SERVICE_UUID in advertisement.service_uuids or (advertisement.name or "") == "MetaWear"
 
     def _on_notify(self, data: bytes) -> None:
         reply = self._replies.get(bytes(data[:2]))
@@ -163,6 +165,8 @@ class MetaMotionProtocol:
 
     async def start(self, transport, rate_hz: float | None = None) -> float:
         rate = choose_rate(rate_hz if rate_hz is not None else self.requested_rate)
+        if transport.services and SERVICE_UUID not in transport.services:
+            raise MetaMotionRefused(f"{transport.name} has no MetaWear service")
         await transport.subscribe(NOTIFY_UUID, self._on_notify)
         info = await self._read(transport, REG_INFO)
         if len(info) < 1 or info[0] not in MODELS:

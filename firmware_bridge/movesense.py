@@ -129,6 +129,7 @@ class MovesenseProtocol:
 
     name = "movesense"
     service_uuid = SERVICE_UUID
+    scan_service_uuid = None          # sensors advertise "Movesense <serial>", not the GSP service
     data_uuid = NOTIFY_UUID
     owns_data_subscription = True     # replies and data share the notify characteristic
     reference = 52                    # any byte; it tags our subscription's notifications
@@ -140,8 +141,9 @@ class MovesenseProtocol:
         self._reply: asyncio.Future | None = None
 
     @classmethod
-    def matches(cls, name: str | None, service_uuids=()) -> bool:
-        return SERVICE_UUID in {u.lower() for u in service_uuids} or (name or "").startswith("Movesense")
+    def matches(cls, advertisement) -> bool:
+        """A scanned device (``.name``, ``.service_uuids``) that is a Movesense: they advertise their name."""
+        return SERVICE_UUID in advertisement.service_uuids or (advertisement.name or "").startswith("Movesense ")
 
     def _on_notify(self, data: bytes) -> None:
         if data[:1] == bytes([RESP_COMMAND_RESULT]) and len(data) >= 4:
@@ -153,6 +155,9 @@ class MovesenseProtocol:
 
     async def start(self, transport, rate_hz: float | None = None) -> float:
         rate = choose_rate(rate_hz if rate_hz is not None else self.requested_rate)
+        if transport.services and SERVICE_UUID not in transport.services:
+            raise MovesenseRefused(f"{transport.name} has no GATT SensorData service: flash Movesense's "
+                                   "gatt_sensordata_app (or a firmware that includes it)")
         if self.decoder is None or self.decoder.rate_hz != rate:
             self.decoder = MovesenseAccDecoder(self.reference, rate)
         self.decoder.reset_link()

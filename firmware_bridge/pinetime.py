@@ -30,11 +30,13 @@ REFUSAL = (f"PineTime (InfiniTime motion service) streams about {MOTION_RATE_HZ}
 class PineTimeProtocol:
     name = "pinetime"
     service_uuid = SERVICE_UUID
+    scan_service_uuid = None
     data_uuid = MOTION_UUID
 
     @classmethod
-    def matches(cls, name: str | None, service_uuids=()) -> bool:
-        return SERVICE_UUID in {u.lower() for u in service_uuids} or (name or "") in ("InfiniTime", "Pinetime-JF")
+    def matches(cls, advertisement) -> bool:
+        """InfiniTime advertises its name ("InfiniTime"); listed so that it is named, then refused."""
+        return SERVICE_UUID in advertisement.service_uuids or (advertisement.name or "") == "InfiniTime"
 
     async def start(self, transport, rate_hz: float | None = None) -> float:
         raise PineTimeRefused(REFUSAL)

@@ -1,4 +1,7 @@
-"""PineTime / InfiniTime: recognised by its motion service and refused in one line, never classified."""
+"""PineTime / InfiniTime: recognised by its motion service and refused in one line, never classified;
+and how every family is recognised in a scan."""
+from types import SimpleNamespace
+
 import pytest
 
 from harnet_edge.firmware_bridge import pinetime as pt
@@ -33,3 +36,28 @@ def test_stream_command_refuses_a_pinetime_in_one_line_with_status_2():
     assert result.returncode == 2 and result.stderr.strip().splitlines() == [
         f"harnet-edge stream: error: {pt.REFUSAL}"]
     assert "InfiniTime-1 " not in result.stdout                   # no window was classified
+
+
+def test_scan_matching_and_missing_service_refusals():
+    import asyncio
+    from types import SimpleNamespace as Adv
+
+    from harnet_edge.firmware_bridge import banglejs, metamotion, movesense
+    from harnet_edge.firmware_bridge.protocols import PROTOCOLS
+
+    def claims(adv):
+        return [name for name, cls in PROTOCOLS.items() if hasattr(cls, "matches") and cls.matches(adv)]
+    assert "movesense" in claims(Adv(name="Movesense 223430000123", service_uuids=()))
+    assert "metamotion" in claims(Adv(name="MetaWear", service_uuids=()))
+    assert "banglejs" in claims(Adv(name="Bangle.js 1a2b", service_uuids=(banglejs.SERVICE_UUID,)))
+    assert "banglejs" not in claims(Adv(name="Bangle.js 1a2b", service_uuids=()))     # without the app
+    assert "pinetime" in claims(Adv(name="InfiniTime", service_uuids=()))
+    assert claims(Adv(name="Some Watch", service_uuids=())) == []
+
+    other = SimpleNamespace(name="Watch", services={"0000180f-0000-1000-8000-00805f9b34fb"})
+    for protocol, error in [(movesense.MovesenseProtocol(), movesense.MovesenseRefused),
+                            (metamotion.MetaMotionProtocol(), metamotion.MetaMotionRefused),
+                            (banglejs.BangleProtocol(), banglejs.BangleRefused)]:
+        with pytest.raises(error):
+            asyncio.run(protocol.start(other))
+
