@@ -54,3 +54,7 @@ def test_wheel_holds_only_harnet_edge(tmp_path):
     assert any(n.endswith("harnet_wearable.ino") for n in names)
     assert "harnet_edge/default_models/ds-small_int8.onnx" in names
     assert {f"harnet_edge/dashboard/static/{n}" for n in ("index.html", "app.js", "style.css")} <= set(names)
+    # The quick start's real motion, its attribution, and the Bangle.js app with its spec ship too.
+    assert {"harnet_edge/demo_data/selfback_clip.npz", "harnet_edge/demo_data/ATTRIBUTION.md",
+            "harnet_edge/firmware_bridge/BANGLEJS.md",
+            "harnet_edge/firmware_bridge/firmware/banglejs/harnetacc.app.js"} <= set(names)
