@@ -61,3 +61,16 @@ def test_scan_matching_and_missing_service_refusals():
         with pytest.raises(error):
             asyncio.run(protocol.start(other))
 
+
+
+@pytest.mark.parametrize("profile, advertised", [("movesense", None), ("metamotion", None), ("pinetime", None),
+                                                 ("banglejs", "4a1e0001-2b3c-4d5e-8f70-1b2c3d4e5f60")])
+def test_scanning_by_name_filters_on_a_service_only_where_the_device_advertises_it(profile, advertised):
+    from harnet_edge.firmware_bridge.bleak_transport import _matches
+    from harnet_edge.firmware_bridge.sources import BleDeviceSource
+
+    source = BleDeviceSource("Movesense 223430000123", profile)
+    assert source.transport.service_uuid == advertised
+    device = SimpleNamespace(address="AA:BB:CC:DD:EE:FF", name="Movesense 223430000123")
+    adv = SimpleNamespace(local_name="Movesense 223430000123", service_uuids=["0000180f-0000-1000-8000-00805f9b34fb"])
+    assert _matches(device, adv, source.target, source.transport.service_uuid) == (advertised is None)
