@@ -20,7 +20,7 @@ import numpy as np
 
 from harnet_edge.data import datasets_root
 from harnet_edge.data.resample import resample_to_rate
-from harnet_edge.data.selfback import CLASSES, read_selfback_wrist
+from harnet_edge.data.selfback import read_selfback_wrist
 from harnet_edge.runtime.defaults import default_model
 from harnet_edge.runtime.engines import open_engine
 
