@@ -14,13 +14,13 @@ class Recorder:
     def __init__(self):
         self.t, self.xyz, self.statuses, self.losses, self.nominal = [], [], [], [], None
 
-    def add_device(self, name, nominal=None):
+    def add_device(self, name, nominal=None, **kw):
         self.nominal = nominal
 
     def status(self, device, text, **kw):
         self.statuses.append(text)
 
-    def note_loss(self, device, when, packets):
+    def note_loss(self, device, when, packets, hole_start=None):
         self.losses.append((when, packets))
 
     def notify(self):
