@@ -13,7 +13,7 @@ import struct
 
 import numpy as np
 
-from harnet_edge.errors import HarnetEdgeError
+from .polar_control import DeviceRefused   # the shared "retrying cannot help" error
 
 SERVICE_UUID = "4a1e0001-2b3c-4d5e-8f70-1b2c3d4e5f60"
 DATA_UUID = "4a1e0002-2b3c-4d5e-8f70-1b2c3d4e5f60"
@@ -26,7 +26,7 @@ MIN_RATE_HZ = 25
 log = logging.getLogger(__name__)
 
 
-class BangleRefused(HarnetEdgeError):
+class BangleRefused(DeviceRefused):
     """The watch runs another app version or a rate this host cannot use."""
 
 

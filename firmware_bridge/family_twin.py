@@ -3,8 +3,9 @@
 
 A family twin subclasses ``FamilyTwin`` and says three things: its GATT service (``build_gatt``),
 how many samples one notification holds (``samples_per_notification``) and the bytes of one
-notification (``encode``). The base owns the clock, the resampling of the signal to whatever rate
-the host configured, advertising, fault injection and the ground truth of what it plays.
+notification (``encode``). The base owns the clock (``twins.clock.DeviceClock``, the machinery the
+Polar and reference twins share), the payload limit (``twins.mtu``), the resampling of the signal
+to whatever rate the host configured, advertising, dropped notifications and the played motion.
 """
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ import logging
 import random
 
 import numpy as np
+
+from .twins.clock import DeviceClock
+from .twins.mtu import payload_limit
 
 log = logging.getLogger(__name__)
 
@@ -33,27 +37,24 @@ def resample_signal(signal: np.ndarray, from_hz: float, to_hz: float) -> np.ndar
 class FamilyTwin:
     """Base of the vendor twins (Movesense, MetaMotion, Bangle.js, PineTime).
 
-    ``signal`` (n, 3) in g sampled at ``signal_rate_hz``; ``labels`` (n,) optional ground truth.
-    ``clock_ppm``: how much faster (+) or slower (-) than nominal the device's oscillator runs; the
-    device stamps samples with its own clock, so the host sees nominal spacing but gets
-    (1 + ppm/1e6) x as many samples per host second, as from a real crystal.
+    ``signal`` (n, 3) in g sampled at ``signal_rate_hz``.
+    ``clock_ppm``: how far the sensor's sampling rate is from nominal (+ fast); in device time its
+    samples are 1 / (nominal x (1 + ppm/1e6)) apart, and a host assuming the nominal rate drifts.
     ``drop_probability``: notifications the radio loses (the device clock runs on).
     """
 
     family = "twin"
-    min_payload = 20                  # ATT_MTU 23 - 3: what every BLE link can carry
 
     def __init__(self, radio, name: str, signal: np.ndarray, signal_rate_hz: float, rate_hz: float,
-                 labels: np.ndarray | None = None, speed: float = 1.0, clock_ppm: float = 0.0,
-                 drop_probability: float = 0.0, seed: int = 0):
+                 speed: float = 1.0, clock_ppm: float = 0.0, drop_probability: float = 0.0, seed: int = 0):
         self.name, self.signal_rate_hz = name, signal_rate_hz
         self.source_signal = np.asarray(signal, np.float32)
-        self.source_labels = None if labels is None else np.asarray(labels)
-        self.speed, self.clock_ppm, self.drop_probability = speed or 1.0, clock_ppm, drop_probability
+        self.speed, self.drop_probability = speed or 1.0, drop_probability
         self.rng = random.Random(seed)
         self.device = radio.new_device(name)
         self.streaming = False
-        self.sample_index = 0            # device clock in samples since power-on
+        self.clock = DeviceClock(rate_hz, rate_error=clock_ppm * 1e-6)   # device time 0 at power-on
+        self.played_s = 0.0              # device seconds since power-on (continuous across rate changes)
         self.sent = self.dropped = self.disconnects = 0
         self.dropped_at: list[float] = []      # device seconds of each dropped notification's first sample
         self.largest_notification = 0
@@ -72,23 +73,20 @@ class FamilyTwin:
     def samples_per_notification(self, payload_bytes: int) -> int:
         raise NotImplementedError
 
-    def encode(self, first_index: int, xyz_g: np.ndarray) -> bytes:
+    def encode(self, first_time_s: float, xyz_g: np.ndarray) -> bytes:
+        """One notification: samples taken from device time ``first_time_s`` on."""
         raise NotImplementedError
 
     # --- shared machinery ---
-    def set_rate(self, rate_hz: float) -> None:
-        old = getattr(self, "rate_hz", None)
-        if old:                          # keep device time: the clock counts seconds, not samples
-            self.sample_index = int(self.sample_index * rate_hz / old)
-        self.rate_hz = float(rate_hz)
-        self.signal = resample_signal(self.source_signal, self.signal_rate_hz, self.rate_hz)
+    @property
+    def rate_hz(self) -> float:
+        return self.clock.nominal_hz
 
-    def truth_at(self, device_seconds: np.ndarray) -> np.ndarray | None:
-        """Ground-truth labels of the motion played at these device times (None without labels)."""
-        if self.source_labels is None:
-            return None
-        idx = (np.asarray(device_seconds) * self.signal_rate_hz).astype(np.int64) % len(self.source_labels)
-        return self.source_labels[idx]
+    def set_rate(self, rate_hz: float) -> None:
+        """The host configured another rate: device time stays continuous, the sensor resamples."""
+        if rate_hz != getattr(self, "_signal_hz", None):
+            self.clock.set_rate(float(rate_hz))
+            self.signal, self._signal_hz = resample_signal(self.source_signal, self.signal_rate_hz, rate_hz), rate_hz
 
     def advertise(self, service_uuid: str) -> None:
         from bumble.core import UUID, AdvertisingData
@@ -99,12 +97,12 @@ class FamilyTwin:
         ]))
 
     def payload_bytes(self) -> int:
-        for connection in self.device.connections.values():
-            return max(self.min_payload, connection.att_mtu - 3)
-        return self.min_payload
+        return payload_limit(self.device)
 
-    def samples(self, start: int, n: int) -> np.ndarray:
-        return self.signal[np.arange(start, start + n) % len(self.signal)]
+    def samples(self, n: int) -> np.ndarray:
+        """The next ``n`` samples of the motion, as the sensor takes them at its true rate."""
+        played = self.played_s + np.arange(n) / self.clock.true_hz
+        return self.signal[np.round(played * self.rate_hz).astype(np.int64) % len(self.signal)]
 
     def later(self, coroutine) -> None:
         """GATT write handlers are synchronous; replies go out on the event loop."""
@@ -123,10 +121,10 @@ class FamilyTwin:
         self.sent += 1
 
     async def send(self, n: int) -> None:
-        dropped = self.dropped
-        await self.notify(self.data_char, self.encode(self.sample_index, self.samples(self.sample_index, n)))
+        dropped, first_s = self.dropped, self.clock.time_s()
+        await self.notify(self.data_char, self.encode(first_s, self.samples(n)))
         if self.dropped > dropped:
-            self.dropped_at.append(self.sample_index / self.rate_hz)
+            self.dropped_at.append(first_s)
 
     def dropped_between(self, first_s: float, last_s: float) -> int:
         """Notifications dropped between two device times (what a host could have noticed)."""
@@ -139,17 +137,18 @@ class FamilyTwin:
         await self.device.start_advertising(auto_restart=True)
         loop = asyncio.get_running_loop()
         start_wall = self.started_at = loop.time()
-        device_hz = lambda: self.rate_hz * (1 + self.clock_ppm * 1e-6)   # noqa: E731 (rate may change)
         try:
-            while duration_s is None or self.sample_index < duration_s * self.rate_hz:
+            while duration_s is None or self.played_s < duration_s:
                 n = self.samples_per_notification(self.payload_bytes())
-                due = start_wall + (self.sample_index + n) / device_hz() / self.speed
-                delay = due - loop.time()
+                # The notification leaves when its last sample was taken (paced in device seconds, so a
+                # rate change mid-run keeps the pace).
+                delay = start_wall + (self.played_s + n / self.clock.true_hz) / self.speed - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
                 if self.streaming and self.device.connections:
                     await self.send(n)
-                self.sample_index += n       # the clock runs whether or not anyone listens
+                self.played_s += n / self.clock.true_hz
+                self.clock.advance(n)        # the clock runs whether or not anyone listens
         finally:
             self.finished.set()
 

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from harnet_edge.errors import HarnetEdgeError
+from .polar_control import DeviceRefused   # the shared "retrying cannot help" error
 
 SERVICE_UUID = "326a9000-85cb-9195-d9dd-464cfbbae75a"
 COMMAND_UUID = "326a9001-85cb-9195-d9dd-464cfbbae75a"
@@ -45,7 +45,7 @@ MODELS = {IMPL_BMI160: "BMI160 (MetaMotion R/C)", IMPL_BMI270: "BMI270 (MetaMoti
 log = logging.getLogger(__name__)
 
 
-class MetaMotionRefused(HarnetEdgeError):
+class MetaMotionRefused(DeviceRefused):
     """The board lacks the accelerometer, or refused / did not apply the requested setting."""
 
 

@@ -21,7 +21,7 @@ import struct
 
 import numpy as np
 
-from harnet_edge.errors import HarnetEdgeError
+from .polar_control import DeviceRefused   # the shared "retrying cannot help" error
 
 SERVICE_UUID = "34802252-7185-4d5d-b431-630e7050e8f0"
 WRITE_UUID = "34800001-7185-4d5d-b431-630e7050e8f0"
@@ -34,7 +34,7 @@ STANDARD_GRAVITY = 9.80665
 log = logging.getLogger(__name__)
 
 
-class MovesenseRefused(HarnetEdgeError):
+class MovesenseRefused(DeviceRefused):
     """The sensor (or the host, before asking) refused the requested setting."""
 
 

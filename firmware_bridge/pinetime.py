@@ -9,7 +9,7 @@ model cannot judge, so the host refuses the device before classifying anything.
 """
 from __future__ import annotations
 
-from harnet_edge.errors import HarnetEdgeError
+from .polar_control import DeviceRefused   # the shared "retrying cannot help" error
 
 SERVICE_UUID = "00030000-78fc-48fe-8e23-433b3a1942d0"
 STEP_COUNT_UUID = "00030001-78fc-48fe-8e23-433b3a1942d0"
@@ -18,7 +18,7 @@ MOTION_RATE_HZ = 10
 NEEDED_RATE_HZ = 25
 
 
-class PineTimeRefused(HarnetEdgeError):
+class PineTimeRefused(DeviceRefused):
     """InfiniTime's motion service is too slow for HARNet."""
 
 

@@ -34,8 +34,8 @@ class BangleTwin(FamilyTwin):
     def samples_per_notification(self, payload_bytes: int) -> int:
         return bj.SAMPLES_PER_PACKET
 
-    def encode(self, first_index: int, xyz_g: np.ndarray) -> bytes:
+    def encode(self, first_time_s: float, xyz_g: np.ndarray) -> bytes:
         counts = np.clip(np.round(np.clip(xyz_g, -4, 4) * 4096), -32768, 32767)
-        packet = bj.encode_packet(self.sequence, int(first_index * 1000 / self.rate_hz), counts)
+        packet = bj.encode_packet(self.sequence, int(first_time_s * 1000), counts)
         self.sequence += 1
         return packet

@@ -65,6 +65,6 @@ class MetaMotionTwin(FamilyTwin):
     def samples_per_notification(self, payload_bytes: int) -> int:
         return 3                          # packed data: 2 + 18 bytes, fits the default 20-byte payload
 
-    def encode(self, first_index: int, xyz_g: np.ndarray) -> bytes:
+    def encode(self, first_time_s: float, xyz_g: np.ndarray) -> bytes:
         counts = np.clip(np.round(xyz_g * self.counts_per_g), -32768, 32767).astype("<i2")
         return bytes([mm.MODULE_ACC, mm.PACKED_REGISTER[self.implementation]]) + counts.tobytes()

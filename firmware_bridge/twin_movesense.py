@@ -52,6 +52,6 @@ class MovesenseTwin(FamilyTwin):
         # The firmware batches a 13th of a second of samples; the twin never exceeds the link payload.
         return max(1, min(int(self.rate_hz) // 13, (payload_bytes - 6) // 12))
 
-    def encode(self, first_index: int, xyz_g: np.ndarray) -> bytes:
-        timestamp_ms = int(first_index * 1000 / self.rate_hz)
+    def encode(self, first_time_s: float, xyz_g: np.ndarray) -> bytes:
+        timestamp_ms = int(first_time_s * 1000)
         return ms.encode_acc_data(self.reference or 0, timestamp_ms, xyz_g * ms.STANDARD_GRAVITY)

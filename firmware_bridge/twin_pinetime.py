@@ -30,6 +30,6 @@ class PineTimeTwin(FamilyTwin):
     def samples_per_notification(self, payload_bytes: int) -> int:
         return 1
 
-    def encode(self, first_index: int, xyz_g: np.ndarray) -> bytes:
+    def encode(self, first_time_s: float, xyz_g: np.ndarray) -> bytes:
         # Raw BMA421 values; the scale does not matter to a host that refuses the stream.
         return np.clip(np.round(xyz_g[0] * 1024), -32768, 32767).astype("<i2").tobytes()
