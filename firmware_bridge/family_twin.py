@@ -56,6 +56,7 @@ class FamilyTwin:
         self.clock = DeviceClock(rate_hz, rate_error=clock_ppm * 1e-6)   # device time 0 at power-on
         self.played_s = 0.0              # device seconds since power-on (continuous across rate changes)
         self.sent = self.dropped = self.disconnects = 0
+        self.reboots = 0                 # (family twins do not reboot; the runner's counters are shared)
         self.dropped_at: list[float] = []      # device seconds of each dropped notification's first sample
         self.largest_notification = 0
         self.finished = asyncio.Event()

@@ -49,3 +49,17 @@ def test_scanning_by_name_filters_on_a_service_only_where_the_device_advertises_
     device = SimpleNamespace(address="AA:BB:CC:DD:EE:FF", name="Movesense 223430000123")
     adv = SimpleNamespace(local_name="Movesense 223430000123", service_uuids=["0000180f-0000-1000-8000-00805f9b34fb"])
     assert _matches(device, adv, source.target, source.transport.service_uuid) == (advertised is None)
+
+
+@pytest.mark.ble
+@pytest.mark.parametrize("profile, rate", [("movesense", 52), ("metamotion", 50), ("banglejs", 25)])
+def test_simulate_self_check_plays_each_family(profile, rate):
+    import json
+
+    from tests.conftest import run_cli
+
+    result = run_cli("simulate", "--profile", profile, "--speed", "10", "--duration", "40", timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["host_rate_hz"] == rate and report["host_samples"] > rate * 10
+    assert report["decoder"]["malformed"] == 0 and report["reboots"] == 0
