@@ -8,19 +8,16 @@ Writes docs/results/antialias.json and the README fragment docs/results/antialia
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 
 from harnet_edge.data import resample_to_rate
 from harnet_edge.data.antialias import antialias_taps, group_delay_s, response_db
 from harnet_edge.runtime.resampler import Resampler30Hz
+from readme_results import write_result
 
 RATES = (50.0, 52.0, 100.0)
 DESIGN_FREQS = (10.0, 15.0, 16.0, 20.0)
 TONES = (16.0, 18.0, 20.0)
-OUT = Path(__file__).resolve().parents[1] / "docs" / "results"
 
 
 def tone(rate, freq, seconds=30.0, amplitude=0.5):
@@ -52,9 +49,6 @@ def main() -> None:
                                 "offline": round(surviving_db(resample_to_rate(t, xyz)[1]), 1)}
         rows.append({"rate_hz": rate, "taps": len(taps), "group_delay_s": round(group_delay_s(rate), 3),
                      "design_db": design, "tone_db": tones})
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "antialias.json").write_text(json.dumps({"command": "python scripts/antialias_report.py",
-                                                    "rates": rows}, indent=2) + "\n")
     lines = ["| input | taps | group delay | design dB at 10 / 15 / 16 / 20 Hz | 16 / 18 / 20 Hz tone after "
              "resampling, live (offline), dB |", "|---|---|---|---|---|"]
     for r in rows:
@@ -62,7 +56,7 @@ def main() -> None:
         tones = " / ".join(f"{r['tone_db'][str(f)]['live']:g} ({r['tone_db'][str(f)]['offline']:g})" for f in TONES)
         lines.append(f"| {r['rate_hz']:g} Hz | {r['taps']} | {r['group_delay_s']:.2f} s | {design} | {tones} |")
     lines.append("\nMeasured by `python scripts/antialias_report.py` (docs/results/antialias.json).")
-    (OUT / "antialias.md").write_text("\n".join(lines) + "\n")
+    write_result("antialias", {"command": "python scripts/antialias_report.py", "rates": rows}, "\n".join(lines))
     print("\n".join(lines))
 
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from readme_results import write_result
 
 REPO = Path(__file__).resolve().parents[1]
 RATE_HZ = 100
@@ -118,16 +119,14 @@ def main() -> None:
                          "seconds": round(reader["seconds"], 1), "peak_rss_mb": round(reader["peak_rss_mb"], 1)},
               "stream_replay": {"samples_per_s": round(rate), "seconds": round(stream["seconds"], 1),
                                 "peak_rss_mb": round(stream["peak_rss_mb"], 1), "summary": stream["summary"]}}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "csv_replay.json").write_text(json.dumps(record, indent=2) + "\n")
     s = record["stream_replay"]
-    (args.out / "csv_replay.md").write_text(
+    write_result("csv_replay", record, (
         f"Replaying {args.days:g} days of 100 Hz wrist data ({samples / 1e6:.1f} M samples, a "
         f"{path.stat().st_size / 1e9:.1f} GB CSV) with `harnet-edge stream {model.name} --replay FILE --speed max`: "
         f"peak resident memory **{s['peak_rss_mb']:.0f} MB**, **{s['samples_per_s'] / 1e3:,.0f} k samples/s** "
         f"({s['summary']['windows']:,} windows classified in {s['seconds'] / 60:.1f} min). The CSV reader alone: "
         f"{record['reader']['samples_per_s'] / 1e6:.2f} M samples/s, peak {record['reader']['peak_rss_mb']:.0f} MB. "
-        f"Measured on a shared 2-core machine by `{command}` (docs/results/csv_replay.json).\n")
+        f"Measured on a shared 2-core machine by `{command}` (docs/results/csv_replay.json)."), args.out)
     print((args.out / "csv_replay.md").read_text())
 
 

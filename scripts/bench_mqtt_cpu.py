@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from readme_results import write_result
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -101,16 +103,14 @@ def main() -> int:
         "goal_percent": 5.0,
     }
     result["within_goal"] = max(result["added_percent"], result["steady_state_added_percent"]) <= result["goal_percent"]
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "mqtt_cpu.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.results_dir / "mqtt_cpu.md").write_text(
+    write_result("mqtt_cpu", result, (
         f"Publishing cost: one gateway with {args.wearables} software wearables in real time, {args.pairs} pairs of "
         f"{args.seconds:g} s runs side by side with and without `--mqtt` (real Mosquitto + collector): CPU time "
         f"{result['cpu_s_with']} s with vs {result['cpu_s_without']} s without, ratio "
         f"{result['ratio_with_to_without']} (**{result['added_percent']:+.1f} %**, goal <= 5 %; "
         f"{result['added_percent_of_one_core']:.2f} % of one core); steady state (from 25 s after launch to 2 s before the end): "
         f"{result['steady_state_cpu_s_with']} s vs {result['steady_state_cpu_s_without']} s, "
-        f"**{result['steady_state_added_percent']:+.1f} %** (`{result['command']}`).\n")
+        f"**{result['steady_state_added_percent']:+.1f} %** (`{result['command']}`)."), args.results_dir)
     print(json.dumps(result, indent=2))
     return 0
 

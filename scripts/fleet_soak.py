@@ -19,6 +19,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from readme_results import write_result
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -150,10 +152,8 @@ def main() -> int:
         "wall_seconds": round(time.monotonic() - started, 1),
     }
     result["exactly_once"] = result["lost"] == 0 and result["duplicated_in_output"] == 0 and result["unexpected"] == 0
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "fleet_soak.json").write_text(json.dumps(result, indent=2) + "\n")
     g = result["gateway_mqtt"]
-    (args.results_dir / "fleet_soak.md").write_text(
+    write_result("fleet_soak", result, (
         f"Fleet soak: {args.gateways} gateways x {args.wearables} software wearables ({args.speed}) through one "
         f"Mosquitto to `harnet-edge collect`, broker stopped for {result['broker_down_seconds']} s mid-run: "
         f"{result['windows_classified_by_gateways']} windows classified "
@@ -161,7 +161,7 @@ def main() -> int:
         f"{result['windows_collected']} collected, **{result['lost']} lost, {result['duplicated_in_output']} "
         f"duplicated**; gateways published {g['published']} messages, {g['sent']} acknowledged, {g['queued']} left "
         f"queued, {g['dropped']} dropped; {result['redeliveries_dropped_by_collector']} redeliveries removed by the "
-        f"collector (`{result['command']}`, {result['wall_seconds']} s).\n")
+        f"collector (`{result['command']}`, {result['wall_seconds']} s)."), args.results_dir)
     print(json.dumps(result, indent=2))
     return 0 if result["exactly_once"] else 1
 

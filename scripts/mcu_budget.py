@@ -12,12 +12,12 @@ benchmark on the same core class, scaled to the clock. Writes mcu_budget.json an
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from readme_results import write_result
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,9 +93,7 @@ def main() -> int:
               "command": "python scripts/mcu_budget.py",
               "notes": "flash = model bytes only (add the TFLM runtime, ~100 KB on Cortex-M); arena measured on "
                        "the host TFLM build (64-bit pointers): an upper bound on 32-bit cores"}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "mcu_budget.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.out / "mcu_budget.md").write_text(markdown(result))
+    write_result("mcu_budget", result, markdown(result), args.out)
     print(markdown(result))
     return 0
 

@@ -129,3 +129,11 @@ def test_the_issue_s_unbacked_figures_are_caught_in_prose(typed):
     """The kinds of figure issue 17 found typed by hand (seconds, window counts, KB) must not slip by."""
     edited = README.replace("## CLI reference", typed + "\n\n## CLI reference")
     assert hand_typed_figures(edited), typed
+
+
+def test_scripts_write_fragments_only_through_write_result():
+    """A fragment written by hand-rolled code (its own mkdir/json/newline handling) drifts from the
+    convention; readme_results.write_result is the one writer."""
+    direct = [f"{path.relative_to(REPO)}: {match[0]}" for path in SCRIPTS.rglob("*.py") if path.name != "readme_results.py"
+              for match in re.finditer(r'[\w}]\.md"\)\.write_text\(', path.read_text())]
+    assert not direct, "write docs/results fragments with readme_results.write_result:\n" + "\n".join(direct)
