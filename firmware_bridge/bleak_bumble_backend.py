@@ -23,8 +23,29 @@ from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 
 from .bleak_bumble_client import SoftwareBleakClient, address_str, uuid_str
 
-__all__ = ["SoftwareAdapter", "SoftwareBleakClient", "SoftwareBleakScanner"]
+__all__ = ["SoftwareAdapter", "SoftwareBleakClient", "SoftwareBleakScanner", "hci_spec_problem"]
 log = logging.getLogger(__name__)
+
+# bumble's transport schemes (bumble.transport.open_transport); those taking HOST:PORT are checked fully.
+_HCI_SCHEMES = ("serial", "udp", "tcp-client", "tcp-server", "ws-client", "ws-server", "pty", "file", "vhci",
+                "hci-socket", "usb", "pyusb", "android-emulator", "android-netsim", "unix", "unix-client",
+                "unix-server")
+_HOST_PORT_SCHEMES = ("tcp-client", "tcp-server", "ws-client", "ws-server")
+
+
+def hci_spec_problem(spec: str) -> str | None:
+    """Why ``spec`` cannot name an HCI transport (a typo is not worth retrying), or None if it may."""
+    example = "e.g. tcp-client:127.0.0.1:7531 (see harnet-edge simulate --hci-port) or usb:0"
+    scheme, _, rest = spec.partition(":")
+    if scheme not in _HCI_SCHEMES:
+        return f"--hci {spec!r}: unknown transport {scheme!r}; {example}"
+    if scheme in _HOST_PORT_SCHEMES:
+        host, _, port = rest.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) <= 65535:
+            return f"--hci {spec!r}: {scheme} needs HOST:PORT with a port 1..65535; {example}"
+    elif scheme in ("usb", "pyusb", "serial", "file", "unix", "unix-client", "unix-server") and not rest:
+        return f"--hci {spec!r}: {scheme} needs a device after the colon; {example}"
+    return None
 
 
 def advertisement_data(advertisement) -> tuple[str | None, AdvertisementData]:
@@ -91,7 +112,14 @@ class SoftwareAdapter:
                 from bumble.hci import Address
                 from bumble.transport import open_transport
 
-                self.hci_transport = await open_transport(self.hci)
+                try:
+                    self.hci_transport = await open_transport(self.hci)
+                except Exception as exc:       # USB and serial errors are not OSErrors: name the adapter
+                    from .connect import NO_ADAPTER, ConnectFailure
+
+                    raise ConnectFailure(f"no Bluetooth adapter: cannot open {self.hci} ({exc or type(exc).__name__})"
+                                         + ("; is 'harnet-edge simulate --hci-port PORT' running?"
+                                            if self.hci.startswith("tcp-client:") else ""), NO_ADAPTER) from None
                 self.device = Device.with_hci(self.name, Address("F0:F1:F2:F3:F4:F5"),
                                               self.hci_transport.source, self.hci_transport.sink)
                 self.hci_transport.source.terminated.add_done_callback(lambda _: self._transport_lost())

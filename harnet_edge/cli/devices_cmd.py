@@ -23,6 +23,11 @@ def run(args) -> int:
 
     if not args.timeout > 0:
         raise HarnetEdgeError("--timeout must be a positive number of seconds")
+    if args.hci:
+        from harnet_edge.firmware_bridge.bleak_bumble_backend import hci_spec_problem
+
+        if problem := hci_spec_problem(args.hci):
+            raise HarnetEdgeError(problem)
 
     async def main():
         adapter = None

@@ -78,6 +78,11 @@ def connect_options(args):
             raise HarnetEdgeError(f"--{flag.replace('_', '-')} must be a positive number of seconds")
     if args.connect_attempts < 0:
         raise HarnetEdgeError("--connect-attempts must be 0 (never give up) or more")
+    if args.hci:
+        from harnet_edge.firmware_bridge.bleak_bumble_backend import hci_spec_problem
+
+        if problem := hci_spec_problem(args.hci):
+            raise HarnetEdgeError(problem)
     return ConnectOptions(args.scan_timeout, args.connect_timeout, args.connect_attempts,
                           data_timeout_s=args.data_timeout)
 

@@ -1,0 +1,46 @@
+"""--hci given the way users get it wrong: a typo fails at once with the accepted forms (no retries), and
+an adapter that cannot be opened for a non-socket reason (USB, serial) is still named as the cause."""
+import asyncio
+
+import pytest
+
+from harnet_edge.firmware_bridge.bleak_bumble_backend import SoftwareAdapter, hci_spec_problem
+from harnet_edge.firmware_bridge.connect import NO_ADAPTER, ConnectFailure, explain
+from tests.conftest import run_cli
+
+
+@pytest.mark.parametrize("spec", ["garbage", "tcp-client:nohost", "tcp-client:127.0.0.1:99999",
+                                  "tcp-client:127.0.0.1:0", "tcp-client:127.0.0.1:port", "usb:", "tcp:127.0.0.1:7531"])
+def test_malformed_hci_specs_are_named(spec):
+    assert spec in hci_spec_problem(spec) and "tcp-client:127.0.0.1:7531" in hci_spec_problem(spec)
+
+
+@pytest.mark.parametrize("spec", ["tcp-client:127.0.0.1:7531", "usb:0", "usb:2fe3:000b", "serial:/dev/ttyACM0,1000000",
+                                  "tcp-client:[::1]:7531", "hci-socket:0"])
+def test_well_formed_hci_specs_pass(spec):
+    assert hci_spec_problem(spec) is None
+
+
+@pytest.mark.parametrize("command", [("stream", "--device", "X", "--quiet"), ("devices",)])
+def test_cli_refuses_a_malformed_hci_at_once(command):
+    result = run_cli(*command, "--hci", "tcp-client:nohost", timeout=60)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert "--hci 'tcp-client:nohost'" in lines[0] and "retry" not in result.stdout + result.stderr
+
+
+def test_an_adapter_that_fails_to_open_outside_oserror_is_reported_as_no_adapter(monkeypatch):
+    class USBError(Exception):           # what libusb raises for usb:0 with no dongle: not an OSError
+        pass
+
+    async def refuse(spec):
+        raise USBError("LIBUSB_ERROR_OTHER [-99]")
+
+    import bumble.transport
+    monkeypatch.setattr(bumble.transport, "open_transport", refuse)
+    adapter = SoftwareAdapter(hci="usb:0")
+    with pytest.raises(Exception) as caught:
+        asyncio.run(adapter.power_on())
+    failure = explain(caught.value, "X", "scan", adapter)
+    assert isinstance(failure, ConnectFailure) and failure.cause == NO_ADAPTER
+    assert "no Bluetooth adapter" in str(failure) and "usb:0" in str(failure) and "LIBUSB" in str(failure)
