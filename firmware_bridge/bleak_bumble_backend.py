@@ -123,6 +123,7 @@ class SoftwareAdapter:
                 self.device = Device.with_hci(self.name, Address("F0:F1:F2:F3:F4:F5"),
                                               self.hci_transport.source, self.hci_transport.sink)
                 self.hci_transport.source.terminated.add_done_callback(lambda _: self._transport_lost())
+            ignore_answers_to_cancelled_commands(self.device.host)
             await self.device.power_on()
             self._on = True
 
@@ -160,6 +161,23 @@ class SoftwareAdapter:
     def _on_advertisement(self, advertisement) -> None:
         for scanner in list(self._scanners):
             scanner.on_advertisement(advertisement)
+
+
+def ignore_answers_to_cancelled_commands(host) -> None:
+    """Drop a controller's answer to an HCI command whose caller was cancelled (Ctrl-C mid-scan or
+    mid-connect). bumble's host sets the answer on the cancelled future and prints an
+    InvalidStateError traceback; BlueZ likewise drops answers nobody waits for."""
+    if getattr(host, "_harnet_guarded", False):
+        return
+    answer = host.on_command_processed
+
+    def on_command_processed(event):
+        if host.pending_response is not None and host.pending_response.done():
+            log.debug("answer to a cancelled HCI command dropped: %s", event)
+            return
+        answer(event)
+
+    host.on_command_processed, host._harnet_guarded = on_command_processed, True
 
 
 class SoftwareBleakScanner(BaseBleakScanner):

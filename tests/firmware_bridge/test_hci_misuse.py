@@ -44,3 +44,31 @@ def test_an_adapter_that_fails_to_open_outside_oserror_is_reported_as_no_adapter
     failure = explain(caught.value, "X", "scan", adapter)
     assert isinstance(failure, ConnectFailure) and failure.cause == NO_ADAPTER
     assert "no Bluetooth adapter" in str(failure) and "usb:0" in str(failure) and "LIBUSB" in str(failure)
+
+
+def test_ctrl_c_mid_hci_command_does_not_print_a_traceback():
+    """Ctrl-C while a scan or connect waits for the controller's answer: the answer then arrives for a
+    cancelled command. bumble 0.0.236 raised InvalidStateError there (printed as a traceback on exit)."""
+    from types import SimpleNamespace
+
+    from bumble import hci
+
+    from harnet_edge.firmware_bridge.bumble_transport import SoftwareRadio
+
+    async def main():
+        adapter = SoftwareAdapter(SoftwareRadio().new_device("host"))
+        await adapter.power_on()
+        host = adapter.device.host
+        task = asyncio.create_task(host.send_command(hci.HCI_Read_BD_ADDR_Command()))
+        while host.pending_response is None:
+            await asyncio.sleep(0)
+        assert not host.pending_response.done()       # the command waits for the controller
+        task.cancel()                                  # Ctrl-C
+        # the controller's answer arrives before the cancelled caller resumes
+        host.on_command_processed(SimpleNamespace(command_opcode=hci.HCI_READ_BD_ADDR_COMMAND,
+                                                  num_hci_command_packets=1))
+        await asyncio.gather(task, return_exceptions=True)
+        await adapter.device.host.send_command(hci.HCI_Read_BD_ADDR_Command())   # the host still works
+        return task.cancelled()
+
+    assert asyncio.run(main())
