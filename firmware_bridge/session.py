@@ -26,6 +26,15 @@ log = logging.getLogger(__name__)
 STOP_TIMEOUT_S = 2.0
 
 
+def _raise_if_cancelled() -> None:
+    """Honour a cancellation (Ctrl-C) that an inner await swallowed. On Python 3.11 asyncio.wait_for
+    returns the result when the awaited connect completes in the same step as the cancel, so the
+    session would go on streaming and the stop would wait for it forever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class DeviceSession:
     def __init__(self, name: str, transport, protocol=None, rate_hz: float | None = None,
                  backoff_s: float = 1.0, max_backoff_s: float = 30.0, max_attempts: int | None = None,
@@ -60,6 +69,7 @@ class DeviceSession:
                     failures += 1
                     await self._give_up_or_wait(runtime, failure, failures)
                     continue
+                _raise_if_cancelled()
                 self.connects += 1
                 self.connected.set()
                 runtime.status(self.name, "connected" if self.connects == 1 else "reconnected",
@@ -83,6 +93,7 @@ class DeviceSession:
 
     async def _start(self, runtime) -> None:
         await self.transport.connect()
+        _raise_if_cancelled()          # Ctrl-C as the link came up: do not start the device
         if self.protocol is None:      # chosen once, from what the device offers
             self.protocol = protocol_for("auto", self.transport.services)
         nominal = await self.protocol.start(self.transport, self.rate_hz)
@@ -102,6 +113,7 @@ class DeviceSession:
         # A protocol that notifies rarely (one label per 10 s window) says how long silence is normal.
         timeout = max(self.data_timeout_s, getattr(self.protocol, "max_silence_s", 0.0))
         while not lost_link.is_set():
+            _raise_if_cancelled()
             silent_for = loop.time() - self._last_data
             if silent_for >= timeout:
                 self.watchdog_reconnects += 1
