@@ -32,6 +32,11 @@ class BleakTransport(Transport):
         self.connect_timeout, self.adapter, self.protocol = connect_timeout, adapter, protocol
         self.name = target
         self.client = None
+        # After the first connection by name, reconnects go to that same device: two units of one
+        # firmware can advertise the same name, and switching between them would splice two wearers'
+        # data into one stream. Supported devices keep their address across reboots (public or
+        # static random), so pinning does not lose a rebooted device.
+        self.pinned_address: str | None = None
 
     def _backend(self, kind: str) -> dict:
         return {"backend": getattr(self.adapter, f"{kind}_backend")} if self.adapter is not None else {}
@@ -41,14 +46,16 @@ class BleakTransport(Transport):
 
         try:
             device = await BleakScanner.find_device_by_filter(
-                lambda d, adv: _matches(d, adv, self.target, self.service_uuid, self.protocol),
+                lambda d, adv: _matches(d, adv, self.target, self.service_uuid, self.protocol)
+                and (self.pinned_address is None or d.address.lower() == self.pinned_address.lower()),
                 timeout=self.scan_timeout, **self._backend("scanner"))
         except ImportError:
             raise                     # a missing extra (bumble for --hci): the CLI names the install
         except Exception as exc:
             raise explain(exc, self.target, "scan", self.adapter) from None
         if device is None:
-            raise not_advertising(self.target, self.scan_timeout)
+            pinned = f" {self.target} ({self.pinned_address})" if self.pinned_address else self.target
+            raise not_advertising(pinned.strip(), self.scan_timeout)
         self.client = BleakClient(device, disconnected_callback=lambda _client: self._disconnected(),
                                   timeout=self.connect_timeout, **self._backend("client"))
         try:
@@ -57,6 +64,7 @@ class BleakTransport(Transport):
             raise                     # a missing extra (bumble for --hci): the CLI names the install
         except Exception as exc:
             raise explain(exc, self.target, "connect", self.adapter) from None
+        self.pinned_address = self.pinned_address or device.address
         self.services = {s.uuid.lower() for s in self.client.services}
         self.payload_bytes = self._payload_bytes()
 
