@@ -86,7 +86,8 @@ class DeviceSession:
                     failures += 1
                     await self._give_up_or_wait(runtime, ConnectFailure(
                         f"{self.name} connected but sent no data for {self.data_timeout_s:g} s after the start "
-                        "command (another app may own the sensor, or the device refused the settings)", NO_DATA),
+                        "command (another app may own the sensor, the device refused the settings, or it notifies less "
+                        "often than that: raise --data-timeout)", NO_DATA),
                         failures)
         finally:
             await self._stop_device()

@@ -53,3 +53,23 @@ def test_a_cancellation_swallowed_by_connect_still_ends_the_session():
     finished, session = asyncio.run(main())
     assert finished, "the session kept running after Ctrl-C"
     assert session.connects == 0
+
+
+class SilentTransport(SwallowingTransport):
+    async def connect(self):
+        self.connecting.set()
+
+
+def test_a_data_timeout_shorter_than_the_notification_interval_is_named():
+    """--data-timeout 0.2 against a device that notifies every 0.8 s was blamed on 'another app'."""
+    from harnet_edge.firmware_bridge.connect import NO_DATA, ConnectFailure
+
+    async def main():
+        session = DeviceSession("HE-X", SilentTransport(), Protocol(), data_timeout_s=0.05, max_attempts=1)
+        try:
+            await asyncio.wait_for(session.run(Runtime()), 10)
+        except ConnectFailure as failure:
+            return failure
+
+    failure = asyncio.run(main())
+    assert failure.cause == NO_DATA and "raise --data-timeout" in str(failure)
