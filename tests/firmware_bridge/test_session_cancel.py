@@ -21,6 +21,8 @@ class SwallowingTransport(Transport):
             pass                               # the connection completed in the same step: result wins
 
     async def disconnect(self): pass
+    async def read(self, uuid): return b""
+    async def write(self, uuid, data): pass
     async def subscribe(self, uuid, callback): pass
 
 
