@@ -82,6 +82,22 @@ class OnDeviceModel:
         return model
 
 
+def push_to_backlog(backlog, packet: LabelPacket, capacity: int = BACKLOG_LABELS) -> int:
+    """Append a label, dropping the oldest beyond ``capacity`` as the firmware does; returns how many
+    were dropped. The new head carries the overflow flag and keeps a dropped label's first-after-boot
+    flag: without it a host that last saw the previous power-on's higher sequence numbers would take
+    every label of the new one for a replay."""
+    backlog.append(packet)
+    dropped = 0
+    while len(backlog) > capacity:
+        gone = backlog.popleft()
+        head = backlog.popleft()
+        backlog.appendleft(LabelPacket(head.sequence, head.end_ms, head.label_index, head.confidence,
+                                       head.flags | FLAG_BACKLOG_OVERFLOW | (gone.flags & FLAG_FIRST_AFTER_BOOT)))
+        dropped += 1
+    return dropped
+
+
 def _round_half_up(x: np.ndarray) -> np.ndarray:
     return np.floor(x + np.float32(0.5))
 

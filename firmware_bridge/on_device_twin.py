@@ -114,15 +114,10 @@ class OnDeviceWearable(SoftwareWearable):
         flags = od.FLAG_FIRST_AFTER_BOOT if self._first_window else 0
         self._first_window = False
         end_ms = (self.ticks - 1) * 1000 // 30
-        self.backlog.append(od.LabelPacket(self.label_sequence, end_ms, label, confidence, flags))
+        self.labels_dropped += od.push_to_backlog(
+            self.backlog, od.LabelPacket(self.label_sequence, end_ms, label, confidence, flags))
         self.label_sequence = (self.label_sequence + 1) & 0xFFFF
         self.labels_made += 1
-        if len(self.backlog) > od.BACKLOG_LABELS:
-            self.backlog.popleft()
-            self.labels_dropped += 1
-            head = self.backlog.popleft()
-            self.backlog.appendleft(od.LabelPacket(head.sequence, head.end_ms, head.label_index, head.confidence,
-                                                   head.flags | od.FLAG_BACKLOG_OVERFLOW))
 
     async def reboot(self) -> None:
         """Power cycle: the window ring, the label sequence and the backlog live in RAM."""

@@ -195,5 +195,40 @@ def test_sketch_on_device_mode_matches_the_spec():
     for call in ("harnet_window_push(&window, xyz)", "harnet_window_ready(&window, HOP_SAMPLES)",
                  "harnet_window_quantise(&window, input->data.int8, COUNTS_PER_G",
                  "harnet_label_confidence(interpreter->output(0)->data.int8", "HARNET_MODEL_ADD_OPS(resolver)",
-                 "arena[HARNET_MODEL_ARENA_BYTES]", "(ticks - 1) * 1000) / 30"):
+                 "arena[HARNET_MODEL_ARENA_BYTES]", "HARNET_FLAG_BACKLOG_OVERFLOW | droppedBoot", "(ticks - 1) * 1000) / 30"):
         assert call in sketch
+
+
+def _device_labels(count, first_sequence=0, boot=True):
+    return [od.LabelPacket((first_sequence + i) & 0xFFFF, (i + 1) * 10000 - 34, i % 2, 200,
+                           od.FLAG_FIRST_AFTER_BOOT if boot and i == 0 else 0) for i in range(count)]
+
+
+def test_a_reboot_whose_boot_label_left_the_backlog_is_still_seen_by_the_host():
+    """The host heard sequence ~500; the wearable rebooted and made 100 labels unheard, so its
+    backlog dropped the first one (the boot flag). The kept labels must still reach the sinks."""
+    from collections import deque
+
+    protocol = od.OnDeviceProtocol()
+    protocol.model = od.OnDeviceModel(("sit", "walk"), 30, 300)
+    for packet in _device_labels(500):
+        assert protocol.decode(packet.encode()) is not None
+    backlog = deque()
+    dropped = sum(od.push_to_backlog(backlog, packet) for packet in _device_labels(100))
+    assert dropped == 100 - od.BACKLOG_LABELS and len(backlog) == od.BACKLOG_LABELS
+    assert backlog[0].flags == od.FLAG_FIRST_AFTER_BOOT | od.FLAG_BACKLOG_OVERFLOW
+    decoded = [protocol.decode(packet.encode()) for packet in backlog]
+    assert all(d is not None for d in decoded)
+    assert "device_restarted" in decoded[0].flags and decoded[0].end == pytest.approx(369.966)
+    assert [d.end for d in decoded] == sorted(d.end for d in decoded)
+
+
+def test_label_sequence_wraps_past_65535_without_loss_or_duplicates():
+    """More than 65,536 windows (7.6 days at one label per 10 s): the u16 sequence wraps."""
+    protocol = od.OnDeviceProtocol()
+    protocol.model = od.OnDeviceModel(("sit", "walk"), 30, 300)
+    packets = _device_labels(70000, first_sequence=0)
+    decoded = [protocol.decode(p.encode()) for p in packets]
+    assert all(d is not None for d in decoded) and protocol.lost == 0 and protocol.malformed == 0
+    assert decoded[-1].end == pytest.approx(70000 * 10 - 0.034)
+    assert protocol.decode(packets[-1].encode()) is None              # a duplicate after the wrap

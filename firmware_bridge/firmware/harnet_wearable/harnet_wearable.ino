@@ -95,9 +95,10 @@ static void classifyWindow() {
   uint8_t flags = firstWindow ? HARNET_FLAG_FIRST_AFTER_BOOT : 0;
   firstWindow = false;
   if (backlogCount == BACKLOG_LABELS) {                      // drop the oldest; the sequence gap tells the host
+    uint8_t droppedBoot = backlog[backlogHead][9] & HARNET_FLAG_FIRST_AFTER_BOOT;   // the new head keeps it
     backlogHead = (backlogHead + 1) % BACKLOG_LABELS;
     backlogCount--;
-    backlog[backlogHead][9] |= HARNET_FLAG_BACKLOG_OVERFLOW;
+    backlog[backlogHead][9] |= HARNET_FLAG_BACKLOG_OVERFLOW | droppedBoot;
   }
   uint32_t endMs = (uint32_t)(((uint64_t)(ticks - 1) * 1000) / 30);
   harnet_label_packet(backlog[(backlogHead + backlogCount) % BACKLOG_LABELS], labelSequence++, endMs, label,
