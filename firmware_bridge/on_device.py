@@ -36,6 +36,9 @@ LABEL = struct.Struct("<BHIBBB")
 OP_START, OP_STOP = 0x01, 0x02
 WITHHELD = 0xFF
 FLAG_FIRST_AFTER_BOOT, FLAG_BACKLOG_OVERFLOW = 0x01, 0x02
+MODEL_INFO_MAX_BYTES = 512   # the longest attribute value GATT allows (Core spec Vol 3 Part F 3.2.9)
+ON_DEVICE_RATE_HZ = 30
+MAX_WINDOW_SAMPLES = 30 * 600     # 10 minutes: the host's silence watchdog scales with the window
 BACKLOG_LABELS = 64          # labels the firmware keeps while no central listens (640 bytes of RAM)
 
 
@@ -71,15 +74,24 @@ class OnDeviceModel:
 
     @classmethod
     def decode(cls, data: bytes) -> "OnDeviceModel":
+        if len(data) > MODEL_INFO_MAX_BYTES:
+            raise ProtocolError(f"on-device model info is {len(data)} bytes; a GATT value holds at most "
+                                f"{MODEL_INFO_MAX_BYTES}")
         try:
             info = json.loads(bytes(data).decode())
-            model = cls(tuple(str(c) for c in info["classes"]), float(info["sample_rate_hz"]),
-                        int(info["window_samples"]), str(info.get("variant", "unknown")))
-        except (ValueError, KeyError, TypeError) as exc:
+            classes, rate, window = info["classes"], info["sample_rate_hz"], info["window_samples"]
+            variant = info.get("variant", "unknown")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ProtocolError(f"unreadable on-device model info ({exc})") from None
-        if not model.classes or len(model.classes) >= WITHHELD or model.window_samples <= 0:
-            raise ProtocolError("on-device model info lists no classes or a non-positive window")
-        return model
+        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+            raise ProtocolError("on-device model info: classes must be a list of names")
+        if not classes or len(classes) >= WITHHELD:
+            raise ProtocolError(f"on-device model info lists {len(classes)} classes (1..{WITHHELD - 1} allowed)")
+        if isinstance(rate, bool) or rate != ON_DEVICE_RATE_HZ:
+            raise ProtocolError(f"on-device model info: sample_rate_hz {rate!r}; on-device windows are 30 Hz")
+        if isinstance(window, bool) or not isinstance(window, int) or not 0 < window <= MAX_WINDOW_SAMPLES:
+            raise ProtocolError(f"on-device model info: window_samples {window!r} (1..{MAX_WINDOW_SAMPLES})")
+        return cls(tuple(classes), float(rate), window, str(variant))
 
 
 def push_to_backlog(backlog, packet: LabelPacket, capacity: int = BACKLOG_LABELS) -> int:

@@ -102,7 +102,7 @@ def test_label_packets_decode_with_losses_reboots_and_refusals():
     rebooted = protocol.decode(od.LabelPacket(0, 9966, 0, 200, od.FLAG_FIRST_AFTER_BOOT).encode())
     assert rebooted.lost_before == 0 and rebooted.end == pytest.approx(9.966)
     assert protocol.counters == {"packets": 3, "malformed": 3, "lost": 1}
-    with pytest.raises(ProtocolError, match="no classes"):
+    with pytest.raises(ProtocolError, match="0 classes"):
         od.OnDeviceModel.decode(json.dumps({"classes": [], "sample_rate_hz": 30, "window_samples": 300}).encode())
     with pytest.raises(ProtocolError, match="unreadable"):
         od.OnDeviceModel.decode(b"\xff not json")
@@ -232,3 +232,29 @@ def test_label_sequence_wraps_past_65535_without_loss_or_duplicates():
     assert all(d is not None for d in decoded) and protocol.lost == 0 and protocol.malformed == 0
     assert decoded[-1].end == pytest.approx(70000 * 10 - 0.034)
     assert protocol.decode(packets[-1].encode()) is None              # a duplicate after the wrap
+
+
+@pytest.mark.parametrize("info, words", [
+    ({"classes": "sitwalk", "sample_rate_hz": 30, "window_samples": 300}, "list of names"),
+    ({"classes": {"sit": 0}, "sample_rate_hz": 30, "window_samples": 300}, "list of names"),
+    ({"classes": [1, 2], "sample_rate_hz": 30, "window_samples": 300}, "list of names"),
+    ({"classes": [f"c{i}" for i in range(255)], "sample_rate_hz": 30, "window_samples": 300}, "at most 512"),
+    ({"classes": ["sit"], "sample_rate_hz": 50, "window_samples": 500}, "30 Hz"),
+    ({"classes": ["sit"], "sample_rate_hz": float("nan"), "window_samples": 300}, "30 Hz"),
+    ({"classes": ["sit"], "sample_rate_hz": 30, "window_samples": 0}, "window_samples 0"),
+    ({"classes": ["sit"], "sample_rate_hz": 30, "window_samples": 300.7}, "window_samples 300.7"),
+    ({"classes": ["sit"], "sample_rate_hz": 30, "window_samples": 10 ** 9}, "window_samples"),
+    (["sit"], "unreadable"),
+])
+def test_hostile_model_info_is_refused_with_a_reason(info, words):
+    with pytest.raises(ProtocolError, match=words):
+        od.OnDeviceModel.decode(json.dumps(info).encode())
+
+
+def test_model_info_longer_than_a_gatt_value_is_refused():
+    info = {"classes": ["x" * 40] * 20, "sample_rate_hz": 30, "window_samples": 300}
+    with pytest.raises(ProtocolError, match="at most 512"):
+        od.OnDeviceModel.decode(json.dumps(info).encode())
+    good = od.OnDeviceModel.decode(json.dumps({"classes": ["sit", "walk"], "sample_rate_hz": 30,
+                                               "window_samples": 300, "variant": "ds-tiny"}).encode())
+    assert good.classes == ("sit", "walk") and good.window_samples == 300
