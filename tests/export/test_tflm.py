@@ -134,3 +134,38 @@ def test_export_pipeline_writes_a_validated_tflm_target(tmp_path, datasets_root)
                                                      "export_report.json", "export_report.md"]
     engine = open_engine(out / "ds-tiny_int8.tflm.c")              # runs the bytes inside the C array
     assert engine.arena_bytes == artefact["graph"]["arena_bytes"] and engine.info.classes[0] == "walk"
+
+
+@pytest.mark.parametrize("name", ["my model.int8", "ds-small+v2 (copy)", "héllo"])
+def test_any_file_name_gives_c_that_compiles(tmp_path, name):
+    """A stem with spaces, brackets or non-ASCII letters must still give a valid include guard."""
+    from harnet_edge.export.tflm import c_sources
+
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed")
+    stem = name + ".tflm"                       # the file keeps its name; the guard must not
+    quant = {"input_shape": [1, 3, 300], "output_shape": [1, 2], "input_scale": 0.03, "input_zero_point": -3,
+             "output_scale": 0.06, "output_zero_point": 7}
+    header, source = c_sources(bytes(range(40)), {"classes": ["sit", "walk"], "sample_rate_hz": 30,
+                                                  "window_samples": 300}, 1024, quant, ["CONV_2D"], stem)
+    guard = next(line for line in header.splitlines() if line.startswith("#ifndef"))
+    assert guard.isascii()                       # Arduino cores ship gcc 7-9: no UTF-8 identifiers
+    (tmp_path / f"{stem}.h").write_text(header)
+    (tmp_path / f"{stem}.c").write_text(source)
+    (tmp_path / "main.c").write_text(f'#include "{stem}.h"\n#include "{stem}.h"\nint main(void) {{ return '
+                                     'harnet_model_tflite_len == 40 ? 0 : 1; }\n')
+    subprocess.run(["gcc", "-std=c99", "-Wall", "-Werror", "-o", str(tmp_path / "check"), str(tmp_path / "main.c"),
+                    str(tmp_path / f"{stem}.c")], check=True, capture_output=True, text=True)
+    assert subprocess.run([str(tmp_path / "check")]).returncode == 0
+
+
+def test_class_lists_the_label_service_cannot_carry_fail_the_export():
+    from harnet_edge.export.tflm import c_sources
+
+    quant = {"input_shape": [1, 3, 300], "output_shape": [1, 2], "input_scale": 0.03, "input_zero_point": -3,
+             "output_scale": 0.06, "output_zero_point": 7}
+    for classes, words in (([f"c{i}" for i in range(255)], "1..254 classes"),
+                           ([f"activity number {i} of the long list" for i in range(20)], "512")):
+        with pytest.raises(ExportError, match=words):
+            c_sources(bytes(40), {"classes": classes, "sample_rate_hz": 30, "window_samples": 300}, 1024, quant,
+                      ["CONV_2D"], "m")
