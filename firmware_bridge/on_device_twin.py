@@ -62,6 +62,12 @@ class OnDeviceWearable(SoftwareWearable):
         control = Characteristic(od.CONTROL_UUID, Characteristic.Properties.WRITE, Characteristic.WRITEABLE,
                                  CharacteristicValue(write=self._on_label_control))
         self.device.add_service(Service(od.SERVICE_UUID, [self.label_char, info, control]))
+        self.device.on("connection", self._on_new_link)
+
+    def _on_new_link(self, connection) -> None:
+        """A new link starts unsubscribed and stopped (CCCDs are per connection): the backlog waits
+        for this central's subscription and start command instead of being notified to nobody."""
+        self.label_subscribed = self.labels_on = False
 
     def _on_label_subscription(self, bearer, notify_enabled: bool, indicate_enabled: bool) -> None:
         self.label_subscribed = notify_enabled
@@ -89,8 +95,19 @@ class OnDeviceWearable(SoftwareWearable):
             self._catch_up()              # the device's last samples are still classified
 
     async def _sample_at_30hz(self) -> None:
+        linked_since = None           # device samples at which labels started flowing on this link
         while True:
             self._catch_up()
+            # The raw-stream loop applies faults only while raw samples stream; labels count here.
+            if self.device.connections and self.labels_on:
+                linked_since = self.clock.elapsed if linked_since is None else linked_since
+                linked = (self.clock.elapsed - linked_since) / self.clock.true_hz
+                if self.faults.reboot_every_s and linked >= self.faults.reboot_every_s:
+                    await self.reboot()
+                elif self.faults.disconnect_every_s and linked >= self.faults.disconnect_every_s:
+                    await self.force_disconnect()
+            else:
+                linked_since = None
             await asyncio.sleep(min(0.25, 1.0 / max(self.speed, 1e-3)) / 4)
 
     def _catch_up(self) -> None:

@@ -81,7 +81,10 @@ static bool labelsOn = false, firstWindow = true;
 static uint32_t ticks = 0, bootMicros = 0;
 
 static void onLabelControl(BLEDevice, BLECharacteristic c) {
-  if (c.valueLength() >= 1) labelsOn = c.value()[0] == 0x01;   // 0x01 start, 0x02 stop
+  // ArduinoBLE cannot answer a write with an ATT error: other values are ignored, not obeyed.
+  if (c.valueLength() != 1) return;
+  if (c.value()[0] == 0x01) labelsOn = true;          // start (backlog first)
+  else if (c.value()[0] == 0x02) labelsOn = false;    // stop
 }
 
 static void classifyWindow() {
@@ -122,6 +125,7 @@ static void sampleAt30Hz() {
 }
 
 static void sendLabels() {
+  if (!BLE.connected()) labelsOn = false;   // the next central starts labels itself, after reading model info
   while (backlogCount && labelsOn && BLE.connected() && labelChar.subscribed()) {
     if (!labelChar.writeValue(backlog[backlogHead], HARNET_LABEL_PACKET_BYTES)) return;   // retry next loop
     backlogHead = (backlogHead + 1) % BACKLOG_LABELS;
