@@ -195,7 +195,7 @@ def test_sketch_on_device_mode_matches_the_spec():
     for call in ("harnet_window_push(&window, xyz)", "harnet_window_ready(&window, HOP_SAMPLES)",
                  "harnet_window_quantise(&window, input->data.int8, COUNTS_PER_G",
                  "harnet_label_confidence(interpreter->output(0)->data.int8", "HARNET_MODEL_ADD_OPS(resolver)",
-                 "arena[HARNET_MODEL_ARENA_BYTES]", "HARNET_FLAG_BACKLOG_OVERFLOW | droppedBoot", "if (!BLE.connected()) labelsOn = false;", "(ticks - 1) * 1000) / 30"):
+                 "arena[HARNET_MODEL_ARENA_BYTES]", "HARNET_FLAG_BACKLOG_OVERFLOW | droppedBoot", "if (!BLE.connected()) labelsOn = false;", "static_assert(HARNET_WINDOW_SAMPLES == HARNET_MODEL_WINDOW_SAMPLES", "(ticks - 1) * 1000) / 30"):
         assert call in sketch
 
 

@@ -22,8 +22,10 @@
 #include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
 #include "tensorflow/lite/schema/schema_generated.h"
 #include "harnet_model.h"
-#define HARNET_WINDOW_SAMPLES HARNET_MODEL_WINDOW_SAMPLES
 #include "harnet_on_device.h"
+// harnet_on_device.c is compiled on its own with the header's window: a different model window
+// would give the two files different struct sizes, so edit HARNET_WINDOW_SAMPLES there instead.
+static_assert(HARNET_WINDOW_SAMPLES == HARNET_MODEL_WINDOW_SAMPLES, "set HARNET_WINDOW_SAMPLES in harnet_on_device.h");
 #endif
 
 static const uint8_t PROFILE_VERSION = 1;
