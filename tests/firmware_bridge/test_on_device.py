@@ -306,3 +306,30 @@ def test_labels_survive_link_loss_in_order_and_reboots_are_flagged(datasets_root
         assert [r["window_end"] for r in labels] == sorted({r["window_end"] for r in labels})
     else:
         assert twin.reboots >= 1 and sum("device_restarted" in r["flags"] for r in labels) == twin.reboots + 1
+
+
+@pytest.mark.parametrize("window", [300, 250])
+def test_sketch_type_checks_against_the_arduino_and_tflm_apis(tmp_path, window):
+    """g++ type-checks the .ino (raw and on-device modes) against declarations of ArduinoBLE, the
+    LSM6DS3 driver and current TFLM (MicroInterpreter without an ErrorReporter), with a generated
+    model header; a model whose window differs from harnet_on_device.c's must not compile."""
+    from harnet_edge.export.tflm import c_sources, operator_names
+    from harnet_edge.runtime.defaults import DEFAULT_DIR
+
+    if shutil.which("g++") is None:
+        pytest.skip("g++ is not installed")
+    model = (DEFAULT_DIR / "ds-small_int8.tflite").read_bytes()
+    quant = {"input_shape": [1, 3, window], "output_shape": [1, 2], "input_scale": 0.03, "input_zero_point": -3,
+             "output_scale": 0.06, "output_zero_point": 7}
+    header, _ = c_sources(model, {"classes": ["sit", "walk"], "sample_rate_hz": 30, "window_samples": window},
+                          28000, quant, operator_names(model), "harnet_model")
+    (tmp_path / "harnet_model.h").write_text(header)
+    results = [subprocess.run(["g++", "-std=gnu++11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-x", "c++",
+                               f"-DHARNET_ON_DEVICE={mode}", "-I", str(tmp_path), "-I", str(REPO / "tests/firmware_bridge/sketch_stubs"),
+                               "-I", str(FIRMWARE), str(FIRMWARE / "harnet_wearable.ino")], capture_output=True, text=True)
+               for mode in (0, 1)]
+    assert results[0].returncode == 0, results[0].stderr
+    if window == 300:
+        assert results[1].returncode == 0, results[1].stderr
+    else:
+        assert results[1].returncode != 0 and "HARNET_WINDOW_SAMPLES" in results[1].stderr
