@@ -13,7 +13,7 @@ from collections import deque
 from typing import Callable
 
 HOUR_S = 3600.0
-_LOST = re.compile(r"packets_lost:(\d+)")
+_LOST = re.compile(r"(?:packets|labels)_lost:(\d+)")   # labels_lost: on-device label packets
 
 
 class DeviceView:

@@ -33,3 +33,14 @@ def test_timeline_keeps_one_hour_and_counts_reconnects():
     s = state.snapshot()
     assert s["devices"][0]["reconnects"] == 1 and s["devices"][0]["connected"] is True
     assert s["gateways"] == [{"gateway": "gw", "state": "offline", "wall_time": None}]
+
+
+def test_on_device_labels_count_their_losses_and_have_no_latency():
+    """A wearable that classifies itself reports lost label packets as labels_lost:N, no latency,
+    and withheld windows with no label."""
+    state = FleetState()
+    state.window(record(0, "walk", 1000, flags=["on_device", "device_restarted"], latency=None))
+    state.window(record(30, None, 1001, flags=["on_device", "labels_lost:2"], latency=None))
+    s = state.devices["gw/d"].summary()
+    assert (s["packets_lost"], s["loss_windows"], s["label"]) == (2, 1, "not classified")
+    assert s["latency_p50_ms"] is None
