@@ -182,8 +182,8 @@ class OnDeviceProtocol:
         rebooted = bool(packet.flags & FLAG_FIRST_AFTER_BOOT)
         if rebooted:                          # the wearable restarted: new sequence, new clock
             self.last_sequence, self.last_end_ms, self.ms_wraps = None, None, 0
-        lost = 0
-        if self.last_sequence is not None:
+        lost = packet.sequence if rebooted else 0      # the sequence starts at 0 at power-on: the backlog
+        if self.last_sequence is not None:             # dropped that many of this power-on's first labels
             lost = (packet.sequence - self.last_sequence - 1) & 0xFFFF
             if lost > 0x8000:                 # a replayed or out-of-order packet
                 self.malformed += 1

@@ -220,6 +220,7 @@ def test_a_reboot_whose_boot_label_left_the_backlog_is_still_seen_by_the_host():
     decoded = [protocol.decode(packet.encode()) for packet in backlog]
     assert all(d is not None for d in decoded)
     assert "device_restarted" in decoded[0].flags and decoded[0].end == pytest.approx(369.966)
+    assert decoded[0].lost_before == 36 and "labels_lost:36" in decoded[0].flags and protocol.lost == 36
     assert [d.end for d in decoded] == sorted(d.end for d in decoded)
 
 
