@@ -21,7 +21,8 @@ def register(sub) -> None:
     src.add_argument("--device", action="append", default=[], metavar="NAME|ADDRESS",
                      help="a BLE wearable (repeat for several); see harnet-edge devices")
     src.add_argument("--profile", default="auto",
-                     help="BLE protocol: auto, reference, polar, movesense, metamotion, banglejs, pinetime")
+                     help="BLE protocol: auto, reference, polar, movesense, metamotion, banglejs, pinetime, "
+                          "on-device (labels the wearable computes itself)")
     src.add_argument("--rate", type=float, metavar="HZ",
                      help="ask the device for this sample rate (default: Polar picks its rate >= 30 Hz closest to 50)")
     ble = p.add_argument_group("connecting (--device)")
