@@ -13,10 +13,13 @@ from harnet_edge.models.checkpoints import file_sha256, load_checkpoint, save_ch
 from harnet_edge.train.crossval import encode_labels
 from harnet_edge.train.loop import TrainConfig, predict_proba
 
+from harnet_edge.runtime.engines import open_engine
+
 from . import ExportError
 from .distil import student_schedule
 from .fold import prepare_for_export
 from .metadata import artefact_metadata
+from .orientation import input_range_g, orientation_sweep, rotated_references, with_rotated_copies
 from .validate import Thresholds, summary_markdown, validate_artefact
 
 MIN_CALIBRATION_WINDOWS = 16
@@ -30,6 +33,7 @@ class ExportOptions:
     distil: bool = False
     student_variant: str = "ds-small"
     calibration_windows: int = 200
+    sweep_windows: int = 400            # held-out windows per orientation in the orientation sweep
     validation_fraction: float = 0.3
     thresholds: Thresholds = field(default_factory=Thresholds)
     train: TrainConfig = field(default_factory=lambda: student_schedule(TrainConfig()))
@@ -72,7 +76,8 @@ def export_model_files(model, stem: str, out_dir: Path, options: ExportOptions, 
             int8_path = out_dir / f"{stem}_int8{fmt.suffix}"
             log(f"  writing {int8_path.name} (calibrated on {len(calibration)} windows)")
             fmt.load("int8_writer")(fp32_path, int8_path, calibration,
-                                    artefact_metadata(model, "int8", source_sha, extra))
+                                    artefact_metadata(model, "int8", source_sha, extra),
+                                    input_range_g=input_range_g(calibration))
             written.append((int8_path, fmt))
         if not keep_fp32:
             fp32_path.unlink()
@@ -97,6 +102,8 @@ def export_checkpoint(checkpoint: Path, windows: WindowSet, out_dir: Path, optio
         raise ExportError(f"calibration set has {len(calib_idx)} windows; at least {MIN_CALIBRATION_WINDOWS} "
                           f"real windows are needed to calibrate int8 ranges")
     out_dir.mkdir(parents=True, exist_ok=True)
+    calibration = with_rotated_copies(windows.x[calib_idx], options.seed)
+    sweep_x = windows.x[rng.permutation(val_idx)[:options.sweep_windows]]
     source_sha = file_sha256(checkpoint)
     x_val = windows.x[val_idx]
     y_val = encode_labels(windows.subset(val_idx), classes)
@@ -121,16 +128,26 @@ def export_checkpoint(checkpoint: Path, windows: WindowSet, out_dir: Path, optio
     for m, stem, scores in models:
         log(f"exporting {stem}")
         reference = predict_proba(m, x_val, device="cpu")
-        for path, fmt in export_model_files(m, stem, out_dir, options, windows.x[calib_idx], source_sha, scores, log):
+        sweep_reference = None
+        for path, fmt in export_model_files(m, stem, out_dir, options, calibration, source_sha, scores, log):
             result = validate_artefact(path, x_val, reference, y_val, options.thresholds, fmt, m)
+            if result["quantisation"] == "int8":
+                if sweep_reference is None:
+                    sweep_reference = rotated_references(lambda x: predict_proba(m, x, device="cpu"), sweep_x)
+                result["orientation_sweep"] = orientation_sweep(open_engine(path, threads=1), sweep_x, sweep_reference,
+                                                                options.thresholds.int8_min_orientation_agreement)
+                result["passed"] = bool(result["passed"] and result["orientation_sweep"]["passed"])
             result["model"] = stem
             artefacts.append(result)
-            log(f"    {path.name}: agreement {result['agreement']:.3f}, max prob diff {result['max_prob_diff']:.1e}, "
-                f"{'ok' if result['passed'] else 'FAILED'}")
+            sweep = result.get("orientation_sweep")
+            log(f"    {path.name}: agreement {result['agreement']:.3f}, max prob diff {result['max_prob_diff']:.1e}"
+                + (f", worst of 24 orientations {sweep['min_agreement']:.3f}" if sweep else "")
+                + f", {'ok' if result['passed'] else 'FAILED'}")
     report = {"source": checkpoint.name, "source_sha256": source_sha,
               "validation": {"windows": int(len(val_idx)), "subjects": val_subjects,
                              "subjects_seen_in_training": sorted(seen & set(val_subjects))},
-              "calibration": {"windows": int(len(calib_idx))},
+              "calibration": {"windows": int(len(calib_idx)), "with_rotated_copies": int(len(calibration)),
+                              "input_range_g": input_range_g(calibration)},
               "thresholds": options.thresholds.__dict__, "artefacts": artefacts}
     (out_dir / "export_report.json").write_text(json.dumps(report, indent=2))
     (out_dir / "export_report.md").write_text(summary_markdown(report))

@@ -58,11 +58,23 @@ def calibrate_min_max(qt, data: dict):
         return qt.calibrate(data)
 
 
-def write_tflite_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta: dict) -> Path:
+def widen_input_range(qsvs: dict, input_tensor: str, input_range_g: float) -> dict:
+    """The input's int8 range becomes +-input_range_g (symmetric: zero point 0), whatever the
+    calibration windows spanned, so gravity on either side of any axis is representable."""
+    stats = qsvs[input_tensor]
+    stats["min"] = np.full_like(stats["min"], -input_range_g)
+    stats["max"] = np.full_like(stats["max"], input_range_g)
+    return qsvs
+
+
+def write_tflite_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta: dict,
+                      input_range_g: float | None = None) -> Path:
     from ai_edge_litert.interpreter import Interpreter
     from ai_edge_quantizer import quantizer, recipe
 
-    signatures = Interpreter(model_path=str(fp32_path)).get_signature_list()
+    interpreter = Interpreter(model_path=str(fp32_path))
+    input_tensor = interpreter.get_input_details()[0]["name"]
+    signatures = interpreter.get_signature_list()
     signature = next(iter(signatures))
     input_name = signatures[signature]["inputs"][0]
     samples = [{input_name: calibration[i:i + 1].astype(np.float32)} for i in range(len(calibration))]
@@ -70,7 +82,10 @@ def write_tflite_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta
         with quiet():
             qt = quantizer.Quantizer(str(fp32_path))
             qt.load_quantization_recipe(recipe.static_wi8_ai8())
-            result = qt.quantize(calibrate_min_max(qt, {signature: samples}))
+            qsvs = calibrate_min_max(qt, {signature: samples})
+            if input_range_g:
+                qsvs = widen_input_range(qsvs, input_tensor, input_range_g)
+            result = qt.quantize(qsvs)
             result.export_model(str(path), overwrite=True)
     except Exception as exc:
         raise ExportError(f"TFLite int8 quantisation failed: {str(exc).splitlines()[0][:200]}") from None

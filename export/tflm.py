@@ -236,14 +236,15 @@ def write_tflm_sources(model: bytes, c_path: Path, meta: dict) -> dict:
             "macs": tflite_macs(model), "ops": ops, **quant}
 
 
-def write_tflm_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta: dict) -> Path:
+def write_tflm_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta: dict,
+                    input_range_g: float | None = None) -> Path:
     """The format table's int8 writer: fp32 TFLite step -> full-integer TFLite (the TFLite writer's
     calibration) -> C sources at ``path``; the int8 step file is not kept (the C array holds it)."""
     from .tflite_writer import write_tflite_int8
 
     path = Path(path)
     step = path.with_name(path.name[:-len(TFLM_SUFFIX)] + ".tflm-step.tflite")
-    write_tflite_int8(fp32_path, step, calibration, meta)
+    write_tflite_int8(fp32_path, step, calibration, meta, input_range_g=input_range_g)
     try:
         write_tflm_sources(step.read_bytes(), path, meta)
     finally:

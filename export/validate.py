@@ -18,6 +18,7 @@ class Thresholds:
     fp32_min_agreement: float = 0.99
     int8_min_agreement: float = 0.95
     fp32_max_prob_diff: float = 1e-3
+    int8_min_orientation_agreement: float = 0.97   # in every one of the 24 axis-aligned orientations
 
 
 def validate_artefact(path: Path, x: np.ndarray, reference_probs: np.ndarray, y: np.ndarray | None,
@@ -64,4 +65,23 @@ def summary_markdown(report: dict) -> str:
         lines.append(f"| {a['file']} | {a['backend']} | {a['quantisation']} | {a['size_bytes'] / 1e6:.2f} MB | "
                      f"{a['agreement']:.3f} | {a['max_prob_diff']:.2e} | {f1} | "
                      f"{'-' if graph is None else ('ok' if graph else 'FAILED')} | {'yes' if a['passed'] else 'NO'} |")
+    lines += orientation_markdown(report)
     return "\n".join(lines) + "\n"
+
+
+def orientation_markdown(report: dict) -> list[str]:
+    """Agreement of each int8 file with fp32 in each of the 24 axis-aligned orientations."""
+    swept = [a for a in report["artefacts"] if "orientation_sweep" in a]
+    if not swept:
+        return []
+    first = swept[0]["orientation_sweep"]
+    lines = ["", f"Orientation sweep: int8 vs fp32 agreement on {first['windows']} held-out windows turned into "
+             f"each of the 24 axis-aligned orientations (required >= {first['required_agreement']:.2f} in every one; "
+             f"int8 input range +-{report['calibration'].get('input_range_g', '?')} g).", "",
+             "| orientation (rows of the rotation) | " + " | ".join(a["file"] for a in swept) + " |",
+             "|---|" + "---|" * len(swept)]
+    for k, row in enumerate(first["orientations"]):
+        cells = [f"{a['orientation_sweep']['orientations'][k]['agreement']:.3f}" for a in swept]
+        lines.append(f"| {k}: {row['rotation']} | " + " | ".join(cells) + " |")
+    lines.append("| **worst** | " + " | ".join(f"**{a['orientation_sweep']['min_agreement']:.3f}**" for a in swept) + " |")
+    return lines

@@ -26,7 +26,7 @@ DEFAULT_DIR = REPO / "harnet_edge" / "default_models"
 
 def main() -> int:
     from harnet_edge.export.distil import distil_student
-    from harnet_edge.export.pipeline import ExportOptions, export_checkpoint
+    from harnet_edge.export.pipeline import ExportOptions, export_checkpoint, split_for_export
     from harnet_edge.data import load_benchmark
     from harnet_edge.data.selfback import CITATION
     from harnet_edge.models.checkpoints import save_checkpoint
@@ -36,6 +36,8 @@ def main() -> int:
     from harnet_edge.train.loop import TrainConfig, fit, predict_proba
     from harnet_edge.train.report import results_table, write_results
     from harnet_edge.train.splits import validation_split
+    from harnet_edge.train.crossval import summarise
+    from harnet_edge.train.wearing import mirror_other_wrist
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--student", default="ds-small")
@@ -46,13 +48,27 @@ def main() -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--work", type=Path, default=REPO / "runs" / "default_models")
     p.add_argument("--reuse-cv", action="store_true", help="reuse held-out scores from a previous run in --work")
+    p.add_argument("--holdout", action="store_true",
+                   help="instead of 5-fold CV: hold out the export's validation subjects, train once on the rest "
+                        "(scores and export validation then come from subjects the model never saw)")
+    p.add_argument("--train-only", action="store_true", help="stop after saving the checkpoint (export later)")
+    p.add_argument("--reuse-checkpoint", action="store_true", help="export the checkpoint a previous run left in --work")
     args = p.parse_args()
+    # SIGUSR1 ends training early as Ctrl-C would (best weights kept), for runs started in the background.
+    import signal
+
+    def stop_training(*_):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGUSR1, stop_training)
 
     windows = load_benchmark("selfback")
     classes = list(windows.stats["classes"])
     y = encode_labels(windows, classes)
     print(f"selfBACK wrist: {len(windows)} windows, {len(set(windows.subjects))} subjects")
-    student_cfg = TrainConfig(epochs=args.epochs, patience=10, lr=1e-3, batch_size=64, device=args.device)
+    # Worn any way round (issue 13): other wrist, band turned, any axis-aligned orientation, and
+    # jitter below an int8 input step so the int8 copy gives the same answers.
+    student_cfg = TrainConfig(epochs=args.epochs, patience=10, lr=1e-3, batch_size=64, device=args.device,
+                              orientation_p=0.5, noise_g=0.02)
     teacher_cfg = TrainConfig(epochs=args.teacher_epochs, patience=5, lr=1e-4, device=args.device)
 
     def train_student(fit_idx, val_idx, seed=0):
@@ -68,28 +84,63 @@ def main() -> int:
             description=args.student)
         return student
 
+    # Every held-out window is also scored as worn on the other wrist (both mirror conventions).
+    mirrored_pred = {axis: np.full(len(y), -1) for axis in ("y", "x")}
+
     def train_and_predict(fit_idx, val_idx, test_idx, fold):
-        return predict_proba(train_student(fit_idx, val_idx, fold), windows.x[test_idx], device=args.device).argmax(1)
+        student = train_student(fit_idx, val_idx, fold)
+        for axis, pred in mirrored_pred.items():
+            x_mirror = mirror_other_wrist(windows.x[test_idx], "xyz".index(axis))
+            pred[test_idx] = predict_proba(student, x_mirror, device=args.device).argmax(1)
+        return predict_proba(student, windows.x[test_idx], device=args.device).argmax(1)
 
     name = f"{args.student} ({'distilled from ' + args.teacher if args.teacher else 'labels only'})"
     previous = args.work / "heldout_scores.json"
+    ckpt = args.work / f"{args.student}_selfback.safetensors"
+    options = ExportOptions(extra_metadata={"dataset": "selfBACK wrist (UCI), 100 Hz -> 30 Hz", "citation": CITATION})
+    train_subjects = sorted(set(windows.subjects.tolist()))
+    final = None
+    if args.holdout:
+        train_idx, test_idx = split_for_export(windows, options.validation_fraction, options.seed)
+        train_subjects = sorted(set(windows.subjects[train_idx].tolist()))
     if args.reuse_cv and previous.exists():
         result = json.loads(previous.read_text())[0]
+    elif args.holdout:
+        fit_idx, val_idx = validation_split(windows.subjects, train_idx)
+        final = train_student(fit_idx, val_idx)
+        pred = predict_proba(final, windows.x[test_idx], device=args.device).argmax(1)
+        result = summarise(name, y[test_idx], pred, windows.subjects[test_idx], classes)
+        result["scheme"] = f"hold-out: {len(set(windows.subjects[test_idx]))} subjects never trained on"
+        result["other_wrist"] = {}
+        for axis in ("y", "x"):
+            mirrored = predict_proba(final, mirror_other_wrist(windows.x[test_idx], "xyz".index(axis)),
+                                     device=args.device).argmax(1)
+            full = summarise(name, y[test_idx], mirrored, windows.subjects[test_idx], classes)
+            result["other_wrist"][f"mirror_{axis}"] = {k: full[k] for k in ("macro_f1_mean", "macro_f1_sd",
+                                                                            "kappa_mean", "kappa_sd")}
+        write_results([result], args.work, "heldout_scores")
     else:
         result = cross_validate(name, windows, classes, "group5", train_and_predict)
+        result["other_wrist"] = {f"mirror_{axis}": {k: v for k, v in summarise(name, y, pred, windows.subjects, classes).items()
+                                                   if k in ("macro_f1_mean", "macro_f1_sd", "kappa_mean", "kappa_sd")}
+                                 for axis, pred in mirrored_pred.items()}
         write_results([result], args.work, "heldout_scores")
     print(results_table([result]))
 
-    fit_idx, val_idx = validation_split(windows.subjects, np.arange(len(y)))
-    final = train_student(fit_idx, val_idx)
-    ckpt = args.work / f"{args.student}_selfback.safetensors"
-    scores = {"protocol": "selfBACK wrist, grouped 5-fold by subject (33 subjects)",
+    scores = {"protocol": "selfBACK wrist, " + (result["scheme"] if args.holdout else "grouped 5-fold by subject (33 subjects)"),
               "macro_f1_mean": result["macro_f1_mean"], "macro_f1_sd": result["macro_f1_sd"],
-              "kappa_mean": result["kappa_mean"], "kappa_sd": result["kappa_sd"]}
-    save_checkpoint(final, ckpt, {"evaluation": {name: scores}, "dataset": "selfBACK wrist", "citation": CITATION,
-                      "training_data": {"windows": len(windows), "subjects": sorted(set(windows.subjects.tolist()))}})
-    options = ExportOptions(extra_metadata={"dataset": "selfBACK wrist (UCI), 100 Hz -> 30 Hz", "citation": CITATION,
-                                            "heldout_scores": scores})
+              "kappa_mean": result["kappa_mean"], "kappa_sd": result["kappa_sd"],
+              "other_wrist": result.get("other_wrist")}
+    if final is None and not (args.reuse_checkpoint and ckpt.exists()):
+        fit_idx, val_idx = validation_split(windows.subjects, np.arange(len(y)))
+        final = train_student(fit_idx, val_idx)
+    if final is not None:
+        save_checkpoint(final, ckpt, {"evaluation": {name: scores}, "dataset": "selfBACK wrist", "citation": CITATION,
+                          "training_data": {"windows": int(np.isin(windows.subjects, train_subjects).sum()),
+                                            "subjects": train_subjects}})
+    if args.train_only:
+        return 0
+    options.extra_metadata["heldout_scores"] = scores
     report = export_checkpoint(ckpt, windows, args.work / "artefacts", options)
     DEFAULT_DIR.mkdir(exist_ok=True)
     for artefact in report["artefacts"]:

@@ -19,6 +19,8 @@ def register(sub) -> None:
     p.add_argument("--root", type=Path)
     p.add_argument("--min-agreement-int8", type=float, default=0.95)
     p.add_argument("--min-agreement-fp32", type=float, default=0.99)
+    p.add_argument("--min-agreement-orientation", type=float, default=0.97,
+                   help="int8 vs fp32 agreement required in each of the 24 axis-aligned orientations")
     p.add_argument("--epochs", type=int, help="student training epochs (default 40)")
     p.add_argument("--max-steps", type=int)
     p.add_argument("--device", default="auto")

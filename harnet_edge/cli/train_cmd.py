@@ -104,6 +104,8 @@ def run_finetune(args) -> int:
     name = args.name or f"{args.variant} {init_name}"
     print(f"{windows.stats['dataset']}: {len(windows)} windows, {len(classes)} classes, "
           f"{len(set(windows.subjects.tolist()))} subjects; protocol {scheme}")
+    from ..train.device import is_main_process
+
     results = []
     if scheme != "none":
         results.append(harnet_cv(name, windows, classes, args.variant, args.init, config, scheme))
@@ -111,9 +113,12 @@ def run_finetune(args) -> int:
             results.append(random_forest_cv(windows, classes, scheme, args.seed))
         reference = PAPER_ADL_F1 if windows.stats["dataset"] == "adl" else None
         print(results_table(results, reference))
-        print(f"results: {write_results(results, args.out)}")
+        if is_main_process():
+            print(f"results: {write_results(results, args.out)}")
     if not args.no_final:
         model = train_final(windows, classes, args.variant, args.init, config)
+        if not is_main_process():   # under torchrun every process holds the same model; one writes it
+            return 0
         path = args.out / "model.safetensors"
         scores = {r["model"]: {k: r[k] for k in ("macro_f1_mean", "macro_f1_sd", "kappa_mean", "kappa_sd")}
                   for r in results}
@@ -162,7 +167,16 @@ def run_pretrain(args) -> int:
             raise DataError(f"--data must be a folder of .npy shards, adl-all or selfback; got {args.data!r}")
         seconds = WINDOW_SECONDS[args.variant]
         windows = make_windows(recordings, seconds, seconds / 2)
-        shards = write_shards(windows, args.out.parent / f"shards_{args.data}")
+        from ..train.device import distributed_context
+
+        rank, world, _ = distributed_context()   # under torchrun one process writes the shards
+        folder = args.out.parent / f"shards_{args.data}"
+        shards = write_shards(windows, folder) if rank == 0 else []
+        if world > 1:
+            import torch
+
+            torch.distributed.barrier()
+            shards = shards or sorted(folder.glob("*.npy"))
         print(f"{args.data}: {len(windows)} unlabelled windows in {len(shards)} subject shards")
     config = PretrainConfig(variant=args.variant, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                             tasks=tuple(args.tasks.split(",")), workers=args.workers, amp=not args.no_amp,

@@ -1,6 +1,7 @@
 """Device choice, seeding and progress bars shared by the training commands."""
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -30,3 +31,16 @@ def progress(iterable=None, **kwargs):
     kwargs.setdefault("dynamic_ncols", True)
     kwargs.setdefault("leave", False)
     return tqdm(iterable, **kwargs)
+
+
+def distributed_context() -> tuple[int, int, int]:
+    """(rank, world_size, local_rank) when launched by torchrun (process group joined), else (0, 1, 0)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch.distributed.init_process_group(backend)
+    return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0

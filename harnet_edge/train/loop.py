@@ -1,6 +1,7 @@
 """Supervised training of a window classifier (fine-tuning HARNet, training a student).
 
-Paper recipe: Adam, class-weighted cross-entropy, augmentation (axis swap + rotation), early stopping
+Paper recipe: Adam, class-weighted cross-entropy, augmentation (axis swap + rotation; here also the
+other wrist and a band turned on its strap, see wearing.py), early stopping
 on a validation split of whole training subjects. Frozen-backbone mode keeps the backbone's
 BatchNorm statistics frozen too (it stays in eval mode), so only the head learns.
 """
@@ -14,7 +15,8 @@ import torch
 from torch import nn
 
 from .augment import augment
-from .device import pick_device, progress, seed_everything
+from .wearing import jitter, random_orientation, random_wearing
+from .device import distributed_context, pick_device, progress, seed_everything
 
 
 @dataclass
@@ -27,6 +29,10 @@ class TrainConfig:
     freeze_backbone: bool = False
     augment: bool = True
     rotation_deg: float = 45.0
+    mirror_p: float = 0.5         # other wrist (see wearing.py); 0 turns it off
+    strap_deg: float = 180.0      # band turned on the strap by up to this angle; 0 turns it off
+    orientation_p: float = 0.0    # share of windows turned into a random axis-aligned orientation
+    noise_g: float = 0.0          # Gaussian jitter (g) so answers survive int8 rounding
     amp: bool = True
     device: str | None = None
     seed: int = 0
@@ -97,32 +103,45 @@ def fit(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, n_classes: i
     history, steps, stale = [], 0, 0
     x_train_t = torch.from_numpy(np.ascontiguousarray(x_train))
     y_train_t = torch.from_numpy(y_train.astype(np.int64))
+    # Under torchrun each process takes its share of every batch; DDP averages the gradients, so all
+    # processes hold the same weights and take the same early-stopping decisions.
+    rank, world, _ = distributed_context()
+    train_model = model
+    if world > 1:
+        train_model = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+    batches_per_epoch = max(1, -(-len(x_train_t) // config.batch_size))
+    bar = progress(total=config.epochs * batches_per_epoch, desc=description,
+                   disable=not config.show_progress or rank != 0)
     try:
-        bar = progress(range(config.epochs), desc=description, disable=not config.show_progress)
-        for epoch in bar:
+        for epoch in range(config.epochs):
             set_train_mode(model, config.freeze_backbone)
             order = torch.randperm(len(x_train_t), generator=generator)
             running = 0.0
             for a in range(0, len(order), config.batch_size):
-                idx = order[a:a + config.batch_size]
-                if len(idx) < 2:
-                    continue  # BatchNorm cannot train on a batch of one
+                bar.update(1)   # per batch: an epoch can take minutes on a CPU
+                batch = order[a:a + config.batch_size]
+                if len(batch) < 2 * world:
+                    continue  # BatchNorm cannot train on a batch of one (decided alike in every process)
+                idx = batch[rank::world]
                 xb, yb = x_train_t[idx].to(device), y_train_t[idx].to(device)
                 if config.augment:
-                    xb = augment(xb, generator, config.rotation_deg)
+                    xb = random_orientation(random_wearing(xb, generator, config.mirror_p, config.strap_deg),
+                                            generator, config.orientation_p)
+                    xb = jitter(augment(xb, generator, config.rotation_deg), generator, config.noise_g)
                 with autocast_for(device, config.amp):
-                    loss = loss_fn(model(xb).float(), xb, yb, idx)
+                    loss = loss_fn(train_model(xb).float(), xb, yb, idx)
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()
-                running += loss.item() * len(idx)
+                running += loss.item() * len(idx) * world
                 steps += 1
                 if config.max_steps and steps >= config.max_steps:
                     break
             train_loss = running / max(len(order), 1)
             val_loss = evaluate_loss(model, x_val, y_val.astype(np.int64), weighted_ce, device) if has_val else train_loss
             history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
-            bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val_loss:.3f}")
+            bar.set_postfix(epoch=epoch + 1, train=f"{train_loss:.3f}", val=f"{val_loss:.3f}")
             if val_loss < best["loss"]:
                 best = {"loss": val_loss, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
                 stale = 0
@@ -134,6 +153,7 @@ def fit(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, n_classes: i
                 break
     except KeyboardInterrupt:
         history.append({"interrupted": True})
+    bar.close()
     if best["state"] is not None:
         model.load_state_dict(best["state"])
     model.eval()

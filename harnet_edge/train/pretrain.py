@@ -19,7 +19,7 @@ from torch import nn
 
 from ..models.checkpoints import save_checkpoint, save_published_layout
 from ..models.harnet import HARNet
-from .device import pick_device, progress, seed_everything
+from .device import distributed_context, pick_device, progress, seed_everything
 from .loop import autocast_for
 from .pretext import apply_pretext
 
@@ -49,6 +49,24 @@ class MultiTaskSSL(nn.Module):
     def forward(self, x):
         feats = self.feature_extractor(x).flatten(1)
         return {t: getattr(self, HEAD_NAMES[t])(feats) for t in self.tasks}
+
+    def trained_part(self) -> "TrainedPart":
+        return TrainedPart(self)
+
+
+class TrainedPart(nn.Module):
+    """The modules pretraining updates (backbone features and the chosen tasks' heads), sharing their
+    parameters with the full model. DDP wraps this: the backbone's classifier and unused heads get
+    no gradient, and DDP stops with a reduction error at step 2 when it wraps them too."""
+
+    def __init__(self, full: MultiTaskSSL):
+        super().__init__()
+        self.feature_extractor = full.feature_extractor
+        self.heads = nn.ModuleDict({t: getattr(full, HEAD_NAMES[t]) for t in full.tasks})
+
+    def forward(self, x):
+        feats = self.feature_extractor(x).flatten(1)
+        return {t: head(feats) for t, head in self.heads.items()}
 
 
 class ShardedWindows:
@@ -129,15 +147,6 @@ class PretrainConfig:
     show_progress: bool = True
 
 
-def distributed_context():
-    """(rank, world_size, local_rank) when launched by torchrun, else a single process."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not torch.distributed.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        torch.distributed.init_process_group(backend)
-    return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
-
-
 def pretrain(shards: list[Path], out: Path, config: PretrainConfig, log=print) -> dict:
     rank, world, local_rank = distributed_context()
     seed_everything(config.seed + rank)
@@ -146,12 +155,13 @@ def pretrain(shards: list[Path], out: Path, config: PretrainConfig, log=print) -
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     model = MultiTaskSSL(config.variant, config.tasks).to(device)
-    train_model = model
+    train_model = model.trained_part()
+    optimiser = torch.optim.Adam(train_model.parameters(), lr=config.lr)
     if world > 1:
-        train_model = nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
+        train_model = nn.parallel.DistributedDataParallel(train_model,
+                                                          device_ids=[local_rank] if device.type == "cuda" else None)
     if config.compile:
         train_model = torch.compile(train_model)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     loader = torch.utils.data.DataLoader(BatchStream(shards, config.batch_size, config.seed + 1000 * rank),
                                          batch_size=None, num_workers=config.workers,
                                          pin_memory=device.type == "cuda",

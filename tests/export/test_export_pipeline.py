@@ -12,6 +12,7 @@ from harnet_edge.models.checkpoints import save_checkpoint
 from harnet_edge.runtime import open_engine, read_model_info
 from harnet_edge.train.loop import TrainConfig
 from tests.conftest import run_cli
+from tests.export.int8_ranges import onnx_input_range_g
 
 
 def test_export_writes_validated_artefacts_with_metadata(tmp_path, harnet5_checkpoint, datasets_root):
@@ -20,7 +21,8 @@ def test_export_writes_validated_artefacts_with_metadata(tmp_path, harnet5_check
     windows = load_benchmark("adl", root=datasets_root, window_s=5)
     out = tmp_path / "artefacts"
     options = ExportOptions(distil=True, train=TrainConfig(epochs=1, max_steps=5, lr=1e-3),
-                            thresholds=Thresholds(int8_min_agreement=0.3))  # untrained teacher: near-tied outputs
+                            thresholds=Thresholds(int8_min_agreement=0.3,  # untrained teacher: near-tied outputs
+                                                  int8_min_orientation_agreement=0.3))
     report = export_checkpoint(harnet5_checkpoint, windows, out, options, log=lambda *_: None)
     files = {a["file"]: a for a in report["artefacts"]}
     assert set(files) == {f"{m}_{q}.{f}" for m in ("harnet5", "ds-small") for q in ("fp32", "int8")
@@ -47,11 +49,18 @@ def test_export_writes_validated_artefacts_with_metadata(tmp_path, harnet5_check
     assert files["ds-small_int8.tflite"]["agreement"] >= 0.95
     engine = open_engine(out / "ds-small_int8.tflite")
     assert engine.input["dtype"] == np.int8          # full-integer model: int8 in, int8 out
-    # Calibrated on true extremes: the int8 input covers what the calibration windows span (ADL:
-    # -1.5..1.5 g), instead of a moving average of per-window ranges that clips strong movements.
+    # The int8 input is symmetric and covers the sensor's full scale (+-4 g) on every axis, whatever
+    # orientation the calibration windows (ADL: -1.5..1.5 g) were recorded in.
     scale, zero = engine.input["quantization"]
-    assert (-128 - zero) * scale <= windows.x.min() + scale and (127 - zero) * scale >= windows.x.max() - scale
-    assert (out / "export_report.md").read_text().count("| yes |") == 8
+    assert zero == 0 and (-128 - zero) * scale <= -4 + scale and (127 - zero) * scale >= 4 - scale
+    for name in ("harnet5_int8.onnx", "ds-small_int8.onnx"):
+        low, high = onnx_input_range_g(out / name)
+        assert low <= -4 + 0.05 and high >= 4 - 0.05
+    report_md = (out / "export_report.md").read_text()
+    assert report_md.count("| yes |") == 8 and "Orientation sweep" in report_md
+    for name in ("harnet5_int8.onnx", "ds-small_int8.tflite"):
+        sweep = files[name]["orientation_sweep"]
+        assert len(sweep["orientations"]) == 24 and sweep["windows"] > 0
     assert json.loads((out / "export_report.json").read_text())["validation"]["windows"] > 0
 
 

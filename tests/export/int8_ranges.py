@@ -1,0 +1,23 @@
+"""The real-valued range an int8 model's input can represent, read from the model file."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def onnx_input_range_g(path) -> tuple[float, float]:
+    """Range of the QuantizeLinear that reads the graph input (uint8 or int8)."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    node = next(n for n in model.graph.node if n.op_type == "QuantizeLinear" and n.input[0] == model.graph.input[0].name)
+    scale, zero = float(inits[node.input[1]]), inits[node.input[2]]
+    info = np.iinfo(zero.dtype)
+    return (info.min - int(zero)) * scale, (info.max - int(zero)) * scale
+
+
+def tflite_input_range_g(engine) -> tuple[float, float]:
+    scale, zero = engine.input["quantization"]
+    info = np.iinfo(engine.input["dtype"])
+    return (info.min - zero) * scale, (info.max - zero) * scale
