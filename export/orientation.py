@@ -34,13 +34,19 @@ def with_rotated_copies(windows: np.ndarray, seed: int = 0) -> np.ndarray:
     return np.concatenate([windows, rotated]).astype(np.float32)
 
 
-def orientation_sweep(engine, reference, x: np.ndarray, min_agreement: float = MIN_ORIENTATION_AGREEMENT) -> dict:
-    """Agreement of ``engine`` with ``reference`` (a callable windows -> probabilities, the fp32 model)
-    on ``x`` rotated into each of the 24 axis-aligned orientations."""
+def rotated_references(reference, x: np.ndarray) -> list[np.ndarray]:
+    """The fp32 model's probabilities (``reference``: windows -> probabilities) in each orientation;
+    computed once per model and shared by all its int8 files."""
+    return [reference(rotate(x, rotation)) for rotation in axis_aligned_rotations()]
+
+
+def orientation_sweep(engine, x: np.ndarray, references: list[np.ndarray],
+                      min_agreement: float = MIN_ORIENTATION_AGREEMENT) -> dict:
+    """Agreement of ``engine`` with the fp32 ``references`` on ``x`` turned into each of the 24
+    axis-aligned orientations."""
     rows = []
-    for k, rotation in enumerate(axis_aligned_rotations()):
-        xr = rotate(x, rotation)
-        agreement = float(np.mean(engine.run(xr).argmax(1) == reference(xr).argmax(1)))
+    for k, (rotation, reference) in enumerate(zip(axis_aligned_rotations(), references)):
+        agreement = float(np.mean(engine.run(rotate(x, rotation)).argmax(1) == reference.argmax(1)))
         rows.append({"orientation": k, "rotation": rotation.astype(int).tolist(), "agreement": agreement})
     worst = min(rows, key=lambda r: r["agreement"])
     return {"windows": int(len(x)), "required_agreement": min_agreement, "min_agreement": worst["agreement"],

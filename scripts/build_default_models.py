@@ -149,8 +149,32 @@ def main() -> int:
     summary = {"heldout": scores, "export": [{k: a[k] for k in ("file", "size_bytes", "agreement", "macro_f1")}
                                              for a in report["artefacts"]]}
     (DEFAULT_DIR / "README.json").write_text(json.dumps(summary, indent=2))
+    write_results_fragment(scores, report, " ".join(sys.argv[1:]))
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def write_results_fragment(scores: dict, report: dict, argv: str) -> None:
+    """docs/results/default_model.json and the README fragment default_model.md."""
+    results = REPO / "docs" / "results"
+    (results / "default_model.json").write_text(json.dumps({"heldout": scores, "export": report}, indent=2))
+    wrist = scores.get("other_wrist") or {}
+    lines = [f"Built-in model (`python scripts/build_default_models.py {argv}`; `docs/results/default_model.json`): "
+             f"`ds-small` on selfBACK wrist, 9 classes, {scores['protocol']}: macro F1 "
+             f"{scores['macro_f1_mean']:.3f} ± {scores['macro_f1_sd']:.3f}, kappa {scores['kappa_mean']:.3f} ± "
+             f"{scores['kappa_sd']:.3f}"]
+    for name, other in wrist.items():
+        lines.append(f"; on the other wrist ({name.split('_')[1]} axis negated) {other['macro_f1_mean']:.3f} ± "
+                     f"{other['macro_f1_sd']:.3f}")
+    lines.append(".\n\n| file | agreement with fp32 | worst of 24 orientations | macro F1 |\n|---|---|---|---|\n")
+    for a in report["artefacts"]:
+        sweep = a.get("orientation_sweep")
+        lines.append(f"| {a['file']} | {a['agreement']:.3f} | {sweep['min_agreement']:.3f} | " if sweep else
+                     f"| {a['file']} | {a['agreement']:.3f} | - | ")
+        lines.append(f"{a.get('macro_f1', float('nan')):.3f} |\n")
+    lines.append(f"\nInput range of the int8 files: ±{report['calibration']['input_range_g']} g on every axis "
+                 f"(calibrated on {report['calibration']['with_rotated_copies']} windows, half of them rotated).\n")
+    (results / "default_model.md").write_text("".join(lines))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..formats import FORMATS
-from .train_cmd import add_data_args, add_train_args, load_windows
+from .train_cmd import add_data_args, add_train_args, add_window_args, check_scheme, load_windows
 
 
 def register(sub) -> None:
@@ -17,6 +17,7 @@ def register(sub) -> None:
     p.add_argument("--calibration", default="adl", help="labelled data for calibration and validation "
                                                          "(benchmark name or CSV file/folder)")
     p.add_argument("--root", type=Path)
+    add_window_args(p)
     p.add_argument("--min-agreement-int8", type=float, default=0.95)
     p.add_argument("--min-agreement-fp32", type=float, default=0.99)
     p.add_argument("--min-agreement-orientation", type=float, default=0.97,
@@ -75,7 +76,7 @@ def run_distil(args) -> int:
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                          amp=not args.no_amp, device=args.device, seed=args.seed, max_steps=args.max_steps)
     student_config = student_schedule(config, args.student_epochs, args.student_patience)
-    results = distil_cv(windows, classes, args.variant, args.init, config, args.cv or windows.stats["cv"],
+    results = distil_cv(windows, classes, args.variant, args.init, config, check_scheme(args.cv or windows.stats["cv"], windows),
                         args.student, student_config=student_config)
     print(results_table(results))
     print(f"results: {write_results(results, args.out, 'distil_results')}")

@@ -12,6 +12,14 @@ def add_data_args(p) -> None:
     p.add_argument("--data", default="adl", help="benchmark name (adl, selfback) or a CSV/CSV.gz file or folder")
     p.add_argument("--root", type=Path, help="datasets folder (default: ../shared/datasets)")
     p.add_argument("--limit-subjects", type=int, help="use only the first N subjects (quick runs)")
+    add_window_args(p)
+
+
+def add_window_args(p) -> None:
+    p.add_argument("--hop", type=float, help="seconds between window starts for CSV data (default: the window length; "
+                                             "the paper: half of it)")
+    p.add_argument("--mode", choices=["paper", "resample"], default="resample",
+                   help="CSV data: anti-aliased resampling to 30 Hz, or the paper's per-window resize")
 
 
 def add_train_args(p) -> None:
@@ -76,7 +84,8 @@ def load_windows(args, window_s: float = 10.0):
         path = Path(args.data)
         files = sorted(path.glob("*.csv*")) if path.is_dir() else [path]
         recordings = [rec for f in files for rec in read_csv(f)]
-        windows = make_windows(recordings, window_s, window_s)
+        windows = make_windows(recordings, window_s, getattr(args, "hop", None) or window_s,
+                               getattr(args, "mode", None) or "resample")
         windows.stats.update(dataset=str(path), classes=sorted(set(windows.labels.tolist()) - {""}), cv="group5")
     if getattr(args, "limit_subjects", None):
         import numpy as np
@@ -84,6 +93,22 @@ def load_windows(args, window_s: float = 10.0):
         keep = sorted(set(windows.subjects.tolist()))[:args.limit_subjects]
         windows = windows.subset(np.isin(windows.subjects, keep))
     return windows
+
+
+def check_scheme(scheme: str, windows) -> str:
+    """A protocol the data can hold, or a one-line DataError (not a fold trained on 0 windows)."""
+    from ..data.recording import DataError
+
+    n_subjects = len(set(windows.subjects.tolist()))
+    if scheme == "none":
+        return scheme
+    if scheme != "loso" and not (scheme.startswith("group") and scheme[5:].isdigit()):
+        raise DataError(f"unknown --cv {scheme!r}; use loso, groupK (e.g. group5) or none")
+    folds = n_subjects if scheme == "loso" else int(scheme[5:])
+    if n_subjects < 3 or folds > n_subjects:
+        raise DataError(f"--cv {scheme} needs at least {max(3, folds)} subjects (a test, a validation and a training "
+                        f"subject per fold); the data hold {n_subjects}")
+    return scheme
 
 
 def run_finetune(args) -> int:
@@ -96,7 +121,7 @@ def run_finetune(args) -> int:
 
     windows = load_windows(args, WINDOW_SECONDS[args.variant])
     classes = list(windows.stats["classes"])
-    scheme = args.cv or windows.stats["cv"]
+    scheme = check_scheme(args.cv or windows.stats["cv"], windows)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                          freeze_backbone=args.freeze_backbone, amp=not args.no_amp, device=args.device,
                          seed=args.seed, max_steps=args.max_steps)

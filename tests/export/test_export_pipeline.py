@@ -20,7 +20,7 @@ def test_export_writes_validated_artefacts_with_metadata(tmp_path, harnet5_check
 
     windows = load_benchmark("adl", root=datasets_root, window_s=5)
     out = tmp_path / "artefacts"
-    options = ExportOptions(distil=True, train=TrainConfig(epochs=1, max_steps=5, lr=1e-3),
+    options = ExportOptions(distil=True, train=TrainConfig(epochs=1, max_steps=5, lr=1e-3), sweep_windows=24,
                             thresholds=Thresholds(int8_min_agreement=0.3,  # untrained teacher: near-tied outputs
                                                   int8_min_orientation_agreement=0.3))
     report = export_checkpoint(harnet5_checkpoint, windows, out, options, log=lambda *_: None)
@@ -60,7 +60,7 @@ def test_export_writes_validated_artefacts_with_metadata(tmp_path, harnet5_check
     assert report_md.count("| yes |") == 8 and "Orientation sweep" in report_md
     for name in ("harnet5_int8.onnx", "ds-small_int8.tflite"):
         sweep = files[name]["orientation_sweep"]
-        assert len(sweep["orientations"]) == 24 and sweep["windows"] > 0
+        assert len(sweep["orientations"]) == 24 and sweep["windows"] == 24
     assert json.loads((out / "export_report.json").read_text())["validation"]["windows"] > 0
 
 

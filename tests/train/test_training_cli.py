@@ -1,6 +1,8 @@
 """Tiny end-to-end CPU training runs through the CLI (a few optimiser steps each)."""
 import json
 
+import pytest
+
 import torch
 
 from harnet_edge.models import HARNet
@@ -63,3 +65,15 @@ def test_distil_reports_teacher_and_student_on_the_same_folds(tmp_path, datasets
     assert teacher["model"] == "harnet5 teacher" and student["model"] == "ds-small student"
     assert set(teacher["per_subject"]) == set(student["per_subject"]) == {"f1", "f2", "f3"}
     assert "ds-small student" in result.stdout
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--cv", "loso5"], "unknown --cv 'loso5'"),
+    (["--cv", "group5", "--limit-subjects", "3"], "--cv group5 needs at least 5 subjects"),
+    (["--limit-subjects", "1"], "--cv loso needs at least 3 subjects"),
+])
+def test_protocols_the_data_cannot_hold_are_one_line_errors(tmp_path, extra, message):
+    result = run_cli("finetune", "--data", "adl", "--variant", "harnet5", "--max-steps", "1", *extra,
+                     "-o", tmp_path / "o")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and message in result.stderr
