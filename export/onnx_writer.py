@@ -34,6 +34,23 @@ class WindowReader:
         return next(self.items, None)
 
 
+SHAPE_ONLY_OPS = ("Unsqueeze", "Reshape", "Transpose", "Squeeze", "Identity")
+
+
+def input_tensors(path) -> list[str]:
+    """The graph input and the tensors it becomes through shape-only ops (the 1-D layers run as 2-D
+    ones behind an Unsqueeze): the quantiser puts the input's QuantizeLinear on the last of these."""
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    names = [graph.input[0].name]
+    while True:
+        nxt = next((n for n in graph.node if n.op_type in SHAPE_ONLY_OPS and n.input and n.input[0] == names[-1]), None)
+        if nxt is None:
+            return names
+        names.append(nxt.output[0])
+
+
 def write_onnx_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta: dict,
                     input_range_g: float | None = None) -> Path:
     """``input_range_g``: the input is quantised symmetrically over +-this many g (the sensor's full
@@ -53,7 +70,7 @@ def write_onnx_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta: 
         overrides = {}
         if input_range_g:
             symmetric = {"rmin": np.float32(-input_range_g), "rmax": np.float32(input_range_g), "symmetric": True}
-            overrides = {"TensorQuantOverrides": {"windows": [symmetric]}}
+            overrides = {"TensorQuantOverrides": {name: [dict(symmetric)] for name in input_tensors(pre)}}
         quantize_static(str(pre), str(path), Reader(calibration.astype(np.float32)), quant_format=QuantFormat.QDQ,
                         per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         extra_options=overrides)

@@ -56,7 +56,8 @@ def validate_artefact(path: Path, x: np.ndarray, reference_probs: np.ndarray, y:
 def summary_markdown(report: dict) -> str:
     lines = [f"# Export report: {report['source']}", "",
              f"Validation on {report['validation']['windows']} held-out windows "
-             f"(subjects {', '.join(report['validation']['subjects'])}); reference: fp32 PyTorch.", "",
+             f"(subjects {', '.join(report['validation']['subjects'])}); reference: fp32 PyTorch. "
+             + seen_in_training(report['validation']), "",
              "| file | runtime | quant | size | agreement | max prob diff | macro F1 (ref) | graph | passed |",
              "|---|---|---|---|---|---|---|---|---|"]
     for a in report["artefacts"]:
@@ -67,6 +68,15 @@ def summary_markdown(report: dict) -> str:
                      f"{'-' if graph is None else ('ok' if graph else 'FAILED')} | {'yes' if a['passed'] else 'NO'} |")
     lines += orientation_markdown(report)
     return "\n".join(lines) + "\n"
+
+
+def seen_in_training(validation: dict) -> str:
+    """Whether the exported model (the teacher, when distilling) was trained on the validation subjects."""
+    seen = validation.get("subjects_seen_in_training", [])
+    if not seen:
+        return "None of them were in the model's training data."
+    return (f"The model was trained on {len(seen)} of them ({', '.join(seen)}): "
+            "its scores there are not held-out scores.")
 
 
 def orientation_markdown(report: dict) -> list[str]:

@@ -5,13 +5,16 @@ import numpy as np
 
 
 def onnx_input_range_g(path) -> tuple[float, float]:
-    """Range of the QuantizeLinear that reads the graph input (uint8 or int8)."""
+    """Range of the QuantizeLinear that reads the graph input, directly or after shape-only ops."""
     import onnx
     from onnx import numpy_helper
 
+    from harnet_edge.export.onnx_writer import input_tensors
+
     model = onnx.load(str(path))
     inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
-    node = next(n for n in model.graph.node if n.op_type == "QuantizeLinear" and n.input[0] == model.graph.input[0].name)
+    inputs = input_tensors(path)
+    node = next(n for n in model.graph.node if n.op_type == "QuantizeLinear" and n.input[0] in inputs)
     scale, zero = float(inits[node.input[1]]), inits[node.input[2]]
     info = np.iinfo(zero.dtype)
     return (info.min - int(zero)) * scale, (info.max - int(zero)) * scale
