@@ -57,7 +57,8 @@ def run_export(args) -> int:
     windows = load_windows(args, window_s)
     options = ExportOptions(formats=formats, int8=args.int8, distil=args.distil, student_variant=args.student,
                             thresholds=Thresholds(fp32_min_agreement=args.min_agreement_fp32,
-                                                  int8_min_agreement=args.min_agreement_int8),
+                                                  int8_min_agreement=args.min_agreement_int8,
+                                                  int8_min_orientation_agreement=args.min_agreement_orientation),
                             train=student_schedule(TrainConfig(lr=1e-3, device=args.device,
                                                                max_steps=args.max_steps), args.epochs))
     export_checkpoint(args.checkpoint, windows, args.out, options)
