@@ -1,6 +1,7 @@
 """``harnet-edge export``: checkpoint -> folder of validated artefacts + report."""
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,9 +76,11 @@ def export_model_files(model, stem: str, out_dir: Path, options: ExportOptions, 
         if options.int8 and fmt.int8_writer is not None:
             int8_path = out_dir / f"{stem}_int8{fmt.suffix}"
             log(f"  writing {int8_path.name} (calibrated on {len(calibration)} windows)")
-            fmt.load("int8_writer")(fp32_path, int8_path, calibration,
-                                    artefact_metadata(model, "int8", source_sha, extra),
-                                    input_range_g=input_range_g(calibration))
+            quantise = fmt.load("int8_writer")
+            # Writers that know the sensor's full scale get it (ONNX, TFLite, TFLM); others keep the table's contract.
+            full_scale = ({"input_range_g": input_range_g(calibration)}
+                          if "input_range_g" in inspect.signature(quantise).parameters else {})
+            quantise(fp32_path, int8_path, calibration, artefact_metadata(model, "int8", source_sha, extra), **full_scale)
             written.append((int8_path, fmt))
         if not keep_fp32:
             fp32_path.unlink()
