@@ -11,8 +11,10 @@ from .engines import Engine
 from .resampler import Resampler30Hz, ResamplerOutput
 from .ring_buffer import RingBuffer
 from .samples import Classification, SampleBatch, Window
+from .samples import new_run_id
 from .sinks import Sink
 from .smoothing import make_smoother
+from .stats import RecentEvents, Reservoir
 
 # Windows with these flags are not classified: the label would be garbage, so it is withheld.
 UNCLASSIFIABLE = {"units_look_like_m/s^2", "gravity_missing", "out_of_range"}
@@ -31,8 +33,9 @@ class DevicePipeline:
         self.resampler = Resampler30Hz(nominal_rate_hz, max_gap_s)
         self.windower = Windower(device, window_samples, hop_samples)
         self.last_grid_t: float | None = None
-        self.samples_overwritten = 0
-        self.gaps: list[tuple[float, float]] = []
+        self.overwritten_now = 0          # in the latest process() call
+        self.samples_overwritten = 0      # lost unread to the ring buffer: inference fell behind
+        self.gaps = RecentEvents(keep=100)   # (start, end) device times; count and seconds are exact
         self.losses: list[tuple[float, float, int]] = []   # (hole start, hole end, packets lost in it)
         # (raw sample index, device clock restarted, losses noted after the mark) to cut at
         self.breaks: list[tuple[int, bool, list]] = []
@@ -64,11 +67,14 @@ class DevicePipeline:
     def note_loss(self, hole_start: float, hole_end: float, packets: int) -> None:
         """Packets lost in this hole of device time; a loss noted after a pending mark belongs after
         the cut (after a clock restart its times may even be earlier than the old segment's)."""
-        (self.breaks[-1][2] if self.breaks else self.losses).append((hole_start, hole_end, packets))
+        held = self.breaks[-1][2] if self.breaks else self.losses
+        held.append((hole_start, hole_end, packets))
+        del held[:-1000]                  # bounded even if no window ever closes
         self.packets_lost += packets
 
     def process(self) -> list[Window]:
         windows = []
+        self.overwritten_now = 0
         while self.breaks and self.breaks[0][0] <= self.raw.total:
             at, clock_restarted, later_losses = self.breaks.pop(0)
             windows += self._process_until(at)
@@ -87,7 +93,9 @@ class DevicePipeline:
         t, x, arrival, end = self.raw.since(self.read_index)
         keep = max(0, len(t) - (end - stop))          # samples before ``stop`` only
         t, x, arrival, end = t[:keep], x[:keep], arrival[:keep], min(end, stop)
-        self.samples_overwritten += max(0, (end - self.read_index) - len(t))
+        overwritten = max(0, (end - self.read_index) - len(t))
+        self.overwritten_now += overwritten
+        self.samples_overwritten += overwritten
         self.read_index = max(self.read_index, end)
         if len(t) == 0:
             if not final:
@@ -102,7 +110,8 @@ class DevicePipeline:
             tail = self.resampler.flush(float(arrival[-1]))
             out = ResamplerOutput(np.concatenate([out.t, tail.t]), np.concatenate([out.x, tail.x]),
                                   np.concatenate([out.arrival, tail.arrival]), out.gaps)
-        self.gaps += out.gaps
+        for a, b in out.gaps:
+            self.gaps.add((a, b), b - a)
         if len(out.t) == 0:
             return []
         previous = np.concatenate([[self.last_grid_t if self.last_grid_t is not None else out.t[0] - 1 / 30], out.t])
@@ -137,7 +146,9 @@ class StreamRuntime:
         self.max_batch = max_batch
         self.devices: dict[str, DevicePipeline] = {}
         self.smoothers: dict[str, object] = {}
-        self.latencies: list[float] = []
+        self.latencies = Reservoir()
+        self.run_id = new_run_id()
+        self.overwrite_reported_at: dict[str, float] = {}
         self.labels: Counter = Counter()
         self.windows_done = 0
         self.withheld = 0
@@ -187,7 +198,7 @@ class StreamRuntime:
         the stream after the engine stage and leaves through the same sinks, marked as on-device."""
         probabilities = {decoded.label: decoded.confidence} if decoded.label is not None else {}
         result = Classification(device, decoded.start, decoded.end, decoded.label, probabilities, None,
-                                list(decoded.flags), origin="on-device")
+                                list(decoded.flags), origin="on-device", run_id=self.run_id)
         if decoded.label is None:
             self.withheld += 1
         else:
@@ -201,6 +212,24 @@ class StreamRuntime:
 
     def step(self) -> list[Classification]:
         """Process every device's new samples; classify all ready windows in batches."""
+        results = []
+        for batch in self.collect():
+            results += self.publish(batch, self.infer(batch))
+        return results
+
+    async def step_off_loop(self, executor) -> list[Classification]:
+        """``step`` with the model call in ``executor``: the event loop keeps receiving notifications
+        while a slow model (HARNet10 on a Pi) runs. Everything else stays on the loop's thread."""
+        import asyncio
+
+        results = []
+        for batch in self.collect():
+            probs = await asyncio.get_running_loop().run_in_executor(executor, self.infer, batch)
+            results += self.publish(batch, probs)
+        return results
+
+    def collect(self) -> list[list[Window]]:
+        """Every device's ready windows, in batches of at most ``max_batch``."""
         ready: list[Window] = []
         for pipeline in self.devices.values():
             ready += pipeline.process()
@@ -208,14 +237,29 @@ class StreamRuntime:
                 text = pipeline.notices.pop(0)
                 self.refused[pipeline.device] = text
                 self.status(pipeline.device, text)
-        results = []
-        for a in range(0, len(ready), self.max_batch):
-            results += self._classify(ready[a:a + self.max_batch])
-        return results
+            if pipeline.overwritten_now:
+                self._report_overwrite(pipeline)
+        return [ready[a:a + self.max_batch] for a in range(0, len(ready), self.max_batch)]
+
+    def _report_overwrite(self, pipeline: DevicePipeline, every_s: float = 10.0) -> None:
+        """A status line (at most one per device every ``every_s``): samples were lost unread."""
+        now = time.monotonic()
+        if now - self.overwrite_reported_at.get(pipeline.device, -every_s) >= every_s:
+            self.overwrite_reported_at[pipeline.device] = now
+            self.status(pipeline.device, f"ring buffer overwrote {pipeline.samples_overwritten} samples unread "
+                                         "so far (classification is falling behind)")
+
+    def infer(self, windows: list[Window]) -> np.ndarray:
+        """Class probabilities of the windows that can be judged (pure model call: thread-safe to offload)."""
+        runnable = [w.x for w in windows if not UNCLASSIFIABLE & set(w.flags)]
+        return self.engine.run(np.stack(runnable)) if runnable else np.zeros((0, len(self.classes)))
 
     def _classify(self, windows: list[Window]) -> list[Classification]:
+        return self.publish(windows, self.infer(windows))
+
+    def publish(self, windows: list[Window], probs: np.ndarray) -> list[Classification]:
+        """Smooth, count and emit results of ``infer(windows)`` (probs in the order of the runnable ones)."""
         runnable = [w for w in windows if not UNCLASSIFIABLE & set(w.flags)]
-        probs = self.engine.run(np.stack([w.x for w in runnable])) if runnable else np.zeros((0, len(self.classes)))
         done = time.monotonic()
         by_window = {id(w): p for w, p in zip(runnable, probs)}
         results = []
@@ -223,7 +267,8 @@ class StreamRuntime:
             p = by_window.get(id(w))
             latency = 1000 * (done - w.arrival_of_last_sample)
             if p is None:
-                result = Classification(w.device, w.start, w.end, None, {}, latency, w.flags + ["not_classified"])
+                result = Classification(w.device, w.start, w.end, None, {}, latency, w.flags + ["not_classified"],
+                                        run_id=self.run_id)
                 self.withheld += 1
             else:
                 smoother = self.smoothers.get(w.device)
@@ -231,10 +276,11 @@ class StreamRuntime:
                     smoother.reset()
                 smoothed = self.classes[int(np.argmax(smoother.update(p)))] if smoother is not None else None
                 result = Classification(w.device, w.start, w.end, self.classes[int(np.argmax(p))],
-                                        dict(zip(self.classes, map(float, p))), latency, w.flags, smoothed)
+                                        dict(zip(self.classes, map(float, p))), latency, w.flags, smoothed,
+                                        run_id=self.run_id)
                 self.labels[result.smoothed_label or result.label] += 1
                 self._score(result)
-                self.latencies.append(latency)
+                self.latencies.add(latency)
             self.windows_done += 1
             for sink in self.sinks:
                 sink.emit(result)
@@ -249,15 +295,15 @@ class StreamRuntime:
             self.truth_correct += (result.smoothed_label or result.label) == result.true_label
 
     def summary(self) -> dict:
-        lat = np.asarray(self.latencies)
-        gaps = [g for p in self.devices.values() for g in p.gaps]
         dropped = {k: sum(p.resampler.counters[k] for p in self.devices.values())
                    for k in ("dropped_backwards", "dropped_non_finite", "dropped_implausible_rate")}
-        return {"devices": len(self.devices), "windows": self.windows_done, "withheld": self.withheld,
-                "labels": dict(self.labels),
-                "latency_ms": {q: round(float(np.percentile(lat, int(q[1:]))), 2) if len(lat) else None
-                               for q in ("p50", "p90", "p99")},
-                "gaps": len(gaps), "gap_seconds": round(sum(b - a for a, b in gaps), 2),
+        pipelines = self.devices.values()
+        return {"run": self.run_id, "devices": len(self.devices), "windows": self.windows_done,
+                "withheld": self.withheld, "labels": dict(self.labels),
+                "latency_ms": self.latencies.summary(),
+                "gaps": sum(p.gaps.count for p in pipelines),
+                "gap_seconds": round(sum(p.gaps.total for p in pipelines), 2),
+                "samples_overwritten": sum(p.samples_overwritten for p in pipelines),
                 "partial_window_samples_dropped": sum(p.windower.dropped_partial for p in self.devices.values()),
                 "reconnects": sum(self.reconnects.values()),
                 "packets_lost": sum(p.packets_lost for p in self.devices.values()),

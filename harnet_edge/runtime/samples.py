@@ -1,8 +1,10 @@
 """What flows from a source into the runtime: timestamped bursts of tri-axial samples in g."""
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 import numpy as np
 
@@ -49,12 +51,24 @@ class Classification:
     smoothed_label: str | None = None
     origin: str = "host"              # "host" (this runtime's engine) or "on-device" (the wearable's own)
     true_label: str | None = None     # when the source knows what was really done (demo clips)
+    run_id: str = ""
+    wall_time: float = field(default_factory=time.time)   # when it was classified (host clock, UTC)
 
     def as_record(self) -> dict:
         truth = {"true_label": self.true_label} if self.true_label is not None else {}
-        return {**truth, "device": self.device, "window_start": round(self.start, 3), "window_end": round(self.end, 3),
+        return {"time": utc_iso(self.wall_time), "run": self.run_id, **truth, "device": self.device,
+                "window_start": round(self.start, 3), "window_end": round(self.end, 3),
                 "label": self.label, "smoothed_label": self.smoothed_label,
                 "confidence": round(max(self.probabilities.values()), 4) if self.probabilities else None,
                 "probabilities": {k: round(v, 5) for k, v in self.probabilities.items()},
                 "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 3), "flags": self.flags,
                 "origin": self.origin}
+
+
+def utc_iso(epoch_seconds: float) -> str:
+    return datetime.fromtimestamp(epoch_seconds, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_run_id() -> str:
+    """Marks every record of one run: sortable start time (UTC) plus 4 random hex digits."""
+    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"

@@ -79,10 +79,16 @@ class ReplaySource:
 
 
 async def run_sources(runtime, sources, stop: asyncio.Event | None = None, tick_s: float = 0.05) -> dict:
-    """Run sources concurrently; classify as windows become ready; stop when all end or on ``stop``."""
+    """Run sources concurrently; classify as windows become ready; stop when all end or on ``stop``.
+
+    The model runs in one worker thread, so notifications keep arriving (and are time-stamped on
+    arrival) while it computes; one batch is in flight at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
     stop = stop or asyncio.Event()
     wake = asyncio.Event()
     runtime.notify = wake.set
+    inference = ThreadPoolExecutor(1, thread_name_prefix="inference")
     tasks = [asyncio.create_task(source.run(runtime)) for source in sources]
     try:
         while not stop.is_set() and not all(t.done() for t in tasks):
@@ -91,12 +97,15 @@ async def run_sources(runtime, sources, stop: asyncio.Event | None = None, tick_
             except asyncio.TimeoutError:
                 pass
             wake.clear()
-            runtime.step()
+            await runtime.step_off_loop(inference)
     finally:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        runtime.step()
+        try:
+            await runtime.step_off_loop(inference)   # windows completed by the last samples
+        finally:
+            inference.shutdown(wait=True)
     for t in tasks:
         if t.done() and not t.cancelled() and t.exception() is not None:
             raise t.exception()
