@@ -18,6 +18,7 @@ import numpy as np
 from .twins.mtu import payload_limit
 
 log = logging.getLogger(__name__)
+LEGACY_ADVERTISING_BYTES = 31
 
 
 def generated_motion(rate_hz: float, seconds: float, seed: int = 0) -> np.ndarray:
@@ -41,6 +42,27 @@ class Faults:
     disconnect_every_s: float = 0.0     # device time between forced disconnects (0 = never)
     reboot_every_s: float = 0.0         # reboot after this much streaming (device time): link drops, clock restarts
     seed: int = 0
+
+
+def legacy_advertising(name: str, structures: list[tuple[int, bytes]]) -> tuple[bytes, bytes]:
+    """(advertising data, scan response) within legacy advertising's 31 bytes each (Core spec Vol 6
+    Part B 2.3.1.1): flags and the twin's own structures first; the name joins them if it fits, else it
+    goes in the scan response (a reference device's 128-bit service UUID leaves no room for
+    "HE-Wearable-1"; active scanners, as BlueZ/bleak and bumble use, merge the two)."""
+    from bumble.core import AdvertisingData
+
+    advertised = [(AdvertisingData.FLAGS, bytes([0x06])), *structures]   # LE General Discoverable, no BR/EDR
+    named = (AdvertisingData.COMPLETE_LOCAL_NAME, name.encode())
+    if len(bytes(AdvertisingData([*advertised, named]))) <= LEGACY_ADVERTISING_BYTES:
+        advertised, response = [*advertised, named], []
+    else:
+        response = [named]
+    payloads = bytes(AdvertisingData(advertised)), bytes(AdvertisingData(response))
+    for what, payload in zip(("advertising data", "scan response"), payloads):
+        if len(payload) > LEGACY_ADVERTISING_BYTES:
+            raise ValueError(f"{name!r}: {what} is {len(payload)} bytes; legacy advertising allows "
+                             f"{LEGACY_ADVERTISING_BYTES} (names up to 29 bytes fit)")
+    return payloads
 
 
 class SoftwareWearable:
@@ -78,11 +100,9 @@ class SoftwareWearable:
         self.sent = self.dropped = self.disconnects = self.reboots = 0
         self.dropped_times: list[float] = []   # device time of each dropped packet's first sample
         self.finished = asyncio.Event()
-        from bumble.core import AdvertisingData
-
         self.data_char, self.indicate_char = self.twin.build_gatt(self.device, self._on_control)
-        self.device.advertising_data = bytes(AdvertisingData(
-            [(AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()), *self.twin.advertising()]))
+        self.device.advertising_data, self.device.scan_response_data = legacy_advertising(
+            self.name, self.twin.advertising())
 
     @property
     def rate_hz(self) -> float:
