@@ -61,7 +61,7 @@ def run(args) -> int:
     from ..bench.table import render_table
 
     if args.models and str(args.models[0]) == "merge":
-        reports = [json.loads(p.read_text()) for p in args.models[1:]]
+        reports = [load_report(p) for p in args.models[1:]]
         if not reports:
             from ..errors import HarnetEdgeError
             raise HarnetEdgeError("bench merge needs result files: harnet-edge bench merge A.json B.json")
@@ -94,6 +94,23 @@ def merge(reports: list[dict], paths: list[Path], out: Path) -> int:
     (out / "merged.json").write_text(json.dumps(reports, indent=2))
     print(f"plot: {plot_or_hint(reports, out / 'merged.png', lambda r, p: plot_side_by_side(r, names, p))}")
     return 0
+
+
+def load_report(path: Path) -> dict:
+    """A bench.json written by ``harnet-edge bench``, or a one-line error naming the file."""
+    from ..errors import HarnetEdgeError
+
+    if not path.is_file():
+        raise HarnetEdgeError(f"bench merge: {path}: {'is a directory' if path.is_dir() else 'no such file'}")
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise HarnetEdgeError(f"bench merge: {path}: not JSON ({exc})") from None
+    if not (isinstance(report, dict) and isinstance(report.get("device"), dict)
+            and isinstance(report.get("results"), list)):
+        raise HarnetEdgeError(f"bench merge: {path}: not a result of harnet-edge bench "
+                              "(expected an object with 'device' and 'results')")
+    return report
 
 
 def plot_or_hint(reports, path, draw=None) -> str:
