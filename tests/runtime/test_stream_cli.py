@@ -50,8 +50,8 @@ def test_replay_classifies_every_window_and_writes_csv(tmp_path, student_models)
     summary = json.loads(result.stdout.strip().splitlines()[-1])["summary"]
     assert summary["windows"] == 6 and summary["gaps"] == 0
     rows = out.read_text().splitlines()
-    assert rows[0].startswith("device,window_start,window_end,label,smoothed_label,confidence,p_walk")
-    assert len(rows) == 7 and all(r.split(",")[4] for r in rows[1:])     # every row has a smoothed label
+    assert rows[0].startswith("time,run,device,window_start,window_end,label,smoothed_label,confidence,p_walk")
+    assert len(rows) == 7 and all(r.split(",")[6] for r in rows[1:])     # every row has a smoothed label
 
 
 def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path, student_models):

@@ -15,9 +15,16 @@ import pytest
 from tests.conftest import REPO
 
 
+def as_from_a_terminal():
+    """Shells start background jobs with SIGINT ignored, and Python then leaves it ignored; a user at a
+    terminal has it at the default, which is what these tests are about."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def stream(*args) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "harnet_edge.cli", "stream", *map(str, args)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=as_from_a_terminal)
 
 
 def finish(proc) -> tuple[int, dict, str]:
