@@ -96,13 +96,10 @@ class SyntheticFleet:
                 await asyncio.sleep(0.002)     # not 0: a busy loop would starve the inference thread
             t, xyz = self.signal(self.sent)
             in_gap = (self.sent % gap_every) < gap_len and self.sent >= gap_every
-            if not in_gap:
+            if not in_gap:       # a hole is found from the timestamps, as after a silent dropout
                 arrival = time.monotonic()
                 for i, name in enumerate(self.names):
                     runtime.ingest(SampleBatch(name, t, xyz[i], arrival))
-            elif (self.sent % gap_every) < self.burst:
-                for name in self.names:
-                    runtime.status(name, "simulated disconnect", gap=True, reconnect=True)
             if self.sent % loss_every < self.burst and self.sent:
                 for name in self.names:
                     runtime.note_loss(name, float(t[0]), 3)
@@ -149,7 +146,10 @@ def write_results(out: Path, result: dict) -> None:
     ax.plot(hours, [r[2] for r in result["rss_samples"]])
     ax.set_xlabel("device hours (each of %d devices)" % result["devices"])
     ax.set_ylabel("resident memory (MB)")
-    ax.set_ylim(bottom=0)
+    limit = 1.1 * result["flatness"]["rss_after_warmup_mb"]
+    ax.axhline(limit, color="tab:red", linestyle="--", linewidth=1, label="+10 % of after warm-up")
+    ax.set_ylim(0, 1.2 * max(limit, result["flatness"]["rss_peak_mb"]))
+    ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(out / "longrun.png", dpi=100)

@@ -15,7 +15,8 @@ from tests.conftest import REPO
 
 UNIT = REPO / "scripts" / "pi" / "harnet-edge@.service"
 LOGROTATE = REPO / "scripts" / "pi" / "harnet-edge.logrotate"
-NAMES = ["HE-Wearable-1", "Polar Sense 1A2B3C4D", "A0:9E:1A:12:34:56", "Bangle.js 3f2c", "my-wrist-left"]
+NAMES = ["HE-Wearable-1", "Polar Sense 1A2B3C4D", "A0:9E:1A:12:34:56", "Bangle.js 3f2c", "my-wrist-left",
+         "wrist/left 2"]
 
 pytestmark = pytest.mark.skipif(shutil.which("systemd-escape") is None, reason="needs systemd-escape")
 

@@ -104,3 +104,32 @@ def test_fsync_within_the_stated_interval_and_on_close(tmp_path, fsyncs):
     sink.emit(result())
     sink.close()                                                 # the tail is synced on close
     assert len([c for c in fsyncs if c[0] == fd]) == 2
+
+
+def test_a_full_disk_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    from harnet_edge.errors import HarnetEdgeError
+
+    sink = JsonlSink(tmp_path / "o.jsonl", fsync_every_s=0)
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(HarnetEdgeError, match=r"cannot write .*o.jsonl: No space left on device"):
+        sink.emit(result())
+    monkeypatch.undo()
+    sink.close()
+
+
+def test_a_failed_background_fsync_surfaces_at_the_next_write(tmp_path, monkeypatch):
+    from harnet_edge.errors import HarnetEdgeError
+
+    monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(5, "Input/output error")))
+    sink = JsonlSink(tmp_path / "o.jsonl", fsync_every_s=0.05)
+    sink.emit(result())
+    deadline = time.monotonic() + 5
+    while sink.file.sync_error is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with pytest.raises(HarnetEdgeError, match="cannot sync .* Input/output error"):
+        sink.emit(result())
+    monkeypatch.undo()
+    sink.close()
