@@ -49,5 +49,5 @@ def test_simulate_is_found_by_name_and_delivers():
     """The central scans for the advertised name, which now only exists in the scan response."""
     result = run_cli("simulate", "--duration", "30", "--speed", "10", timeout=120)
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = json.loads(result.stdout[result.stdout.index("{"):])
     assert report["host_connects"] >= 1 and report["notifications_sent"] > 0 and report["host_samples"] > 0

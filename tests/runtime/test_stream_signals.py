@@ -96,3 +96,16 @@ def test_sigterm_while_streaming_closes_files_and_summarises(tmp_path):
     assert code == 0 and summary["stopped_by"] == "SIGTERM"
     assert summary["windows"] == len([r for r in records if "window_start" in r]) >= 2
     assert {r["run"] for r in records} == {summary["run"]}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_simulate_with_its_report(sig):
+    proc = subprocess.Popen([sys.executable, "-m", "harnet_edge.cli", "simulate", "--duration", "600"], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=as_from_a_terminal)
+    assert proc.stdout.readline().startswith("# self-check")
+    time.sleep(0.5)
+    os.kill(proc.pid, sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    report = json.loads(stdout)
+    assert report["stopped_by"] == sig.name and "Traceback" not in stderr and stderr.count("\n") <= 1, stderr
+    assert proc.returncode == (0 if report["host_samples"] else 128 + sig)
