@@ -107,8 +107,8 @@ def test_ring_buffer_overwrites_are_reported_in_status_and_summary():
 class PacedSource:
     """Delivers a 0.1 s burst every 20 ms of wall time and records when each was handled."""
 
-    def __init__(self, seconds=5.0):
-        self.seconds, self.handled = seconds, []
+    def __init__(self, done, seconds=10.0):
+        self.done, self.seconds, self.handled = done, seconds, []
 
     async def run(self, runtime):
         t, xyz = walking(30)
@@ -118,14 +118,14 @@ class PacedSource:
             self.handled.append(time.monotonic())
             runtime.notify()
             await asyncio.sleep(0.02)
-            if self.handled[-1] - self.handled[0] > self.seconds:
+            if self.done() or self.handled[-1] - self.handled[0] > self.seconds:
                 break
 
 
 def test_notifications_keep_flowing_while_a_slow_model_runs():
     engine = FakeEngine(seconds=0.8)           # HARNet10 on a slow board, exaggerated
     runtime = StreamRuntime(engine, [], hop_seconds=1.0)
-    source = PacedSource()
+    source = PacedSource(done=lambda: bool(engine.calls) and time.monotonic() > engine.calls[0][1] + 0.2)
     asyncio.run(run_sources(runtime, [source]))
     assert engine.calls, "the model was never called"
     start, end = engine.calls[0]
