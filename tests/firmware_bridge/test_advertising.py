@@ -30,14 +30,24 @@ async def built(profile: str, name: str):
 
 
 @pytest.mark.parametrize("profile", ["reference", "polar"])
-@pytest.mark.parametrize("name", ["HE-Wearable-1", "x" * 29])
+@pytest.mark.parametrize("name", ["HE-Wearable-1", "Polar Sense 1A2B3C4D", "x" * 29])
 def test_advertising_and_scan_response_fit_31_bytes(profile, name):
     device = asyncio.run(built(profile, name))
     adv, rsp = bytes(device.advertising_data), bytes(device.scan_response_data)
     assert len(adv) <= 31 and len(rsp) <= 31, (len(adv), len(rsp))
-    adv_types = dict(ad_structures(adv))
-    assert 0x07 in adv_types and len(adv_types[0x07]) == 16        # complete list of 128-bit service UUIDs
-    assert dict(ad_structures(rsp))[0x09] == name.encode()          # complete local name
+    adv_types, rsp_types = dict(ad_structures(adv)), dict(ad_structures(rsp))
+    assert adv_types[0x01] == b"\x06"                                   # flags: LE general discoverable
+    assert (adv_types.get(0x09) or rsp_types.get(0x09)) == name.encode()  # complete local name, somewhere
+    if profile == "reference":
+        assert len(adv_types[0x07]) == 16 and rsp_types[0x09] == name.encode()   # the UUID leaves no room
+    else:
+        assert 0xFF in adv_types                                          # Polar: company id, not the UUID
+
+
+def test_the_reference_wearable_of_the_issue_no_longer_advertises_33_bytes():
+    device = asyncio.run(built("reference", "HE-Wearable-1"))
+    naive = 2 + len("HE-Wearable-1") + 2 + 16                  # name + 128-bit UUID in one payload: 33
+    assert naive == 33 and len(bytes(device.advertising_data)) == 21
 
 
 def test_a_name_that_cannot_fit_is_refused():
