@@ -59,7 +59,7 @@ CASES = [
     ("simulate-usb-without-dongle", ["simulate", "--transport", "usb:0", "--duration", "1"], 2,
      "cannot open Bluetooth transport 'usb:0'"),
     ("simulate-nothing-delivered", ["simulate", "--drop", "1", "--duration", "1", "--speed", "10"], 2,
-     "no notifications were sent"),
+     "host received no samples"),
     # bench merge
     ("merge-missing", ["bench", "merge", "{tmp}/nope.json"], 2, "nope.json: no such file"),
     ("merge-not-json", ["bench", "merge", "{file}"], 2, "not JSON"),

@@ -48,6 +48,18 @@ def _raise_stopped(signum, frame):
     raise Stopped(signum)
 
 
+def interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C/SIGTERM behind ``exc``, if any: a signal that lands while a native extension is being
+    imported (onnxruntime) comes back as ImportError('initialization failed') caused by it."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def exit_status_for(exc: KeyboardInterrupt) -> int:
     return 128 + getattr(exc, "signum", signal.SIGINT)
 
@@ -70,7 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         name = exc.args[0] if isinstance(exc, Stopped) else "SIGINT"
         print(f"{command}: interrupted ({name})", file=sys.stderr)
         return exit_status_for(exc)
-    except ModuleNotFoundError as exc:
+    except ImportError as exc:
+        stop = interrupt_behind(exc)
+        if stop is not None:
+            name = stop.args[0] if isinstance(stop, Stopped) else "SIGINT"
+            print(f"{command}: interrupted ({name})", file=sys.stderr)
+            return exit_status_for(stop)
+        if not isinstance(exc, ModuleNotFoundError):
+            raise
         extra = {"torch": "train", "onnx": "export", "litert_torch": "export", "bumble": "sim",
                  "matplotlib": "plot", "sklearn": "train", "safetensors": "train", "pylsl": "lsl", "paho": "mqtt"}
         hint = extra.get((exc.name or "").split(".")[0])

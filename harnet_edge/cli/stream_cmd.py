@@ -120,17 +120,20 @@ def run(args) -> int:
     """Start-up (model, files, sources), then stream until the sources end, --duration, or
     SIGINT/SIGTERM. A signal while streaming (connecting included) stops cleanly: summary, exit 0.
     A signal during start-up prints a summary of nothing done and exits 128 + the signal number."""
-    from . import exit_status_for
+    from . import exit_status_for, interrupt_behind
     from .stopping import run_keeping_sigterm
 
     sinks = []
     try:
         try:
             runtime, sources, sinks, fleet = start_up(args)
-        except KeyboardInterrupt as exc:
-            print(json.dumps({"summary": {"windows": 0, "stopped_by": _signal_name(exc),
+        except (KeyboardInterrupt, ImportError) as exc:
+            stop = interrupt_behind(exc)
+            if stop is None:
+                raise
+            print(json.dumps({"summary": {"windows": 0, "stopped_by": _signal_name(stop),
                                           "stopped_during": "start-up"}}))
-            return exit_status_for(exc)
+            return exit_status_for(stop)
         summary = run_keeping_sigterm(stream(runtime, sources, args.duration, args.quiet, fleet))
     finally:
         for sink in sinks:
