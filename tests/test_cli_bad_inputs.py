@@ -41,7 +41,7 @@ CASES = [
     ("fsync-negative", ["stream", "--replay", "{csv}", "--fsync-every", "-1"], 2, "argument --fsync-every: must be >= 0"),
     ("replay-missing", ["stream", "--replay", "{tmp}/nope.csv"], 2, "argument --replay: "),
     ("replay-directory", ["stream", "--replay", "{dir}"], 2, "is a directory"),
-    ("model-missing", ["stream", "{tmp}/nope.onnx", "--replay", "{csv}"], 2, "no such file"),
+    ("model-missing", ["stream", "{tmp}/nope.onnx", "--replay", "{csv}"], 2, "nope.onnx: file not found"),
     ("device-twice", ["stream", "--device", "A", "--device", "A"], 2, "--device A given twice"),
     ("no-source", ["stream"], 2, "no source: give --device, --replay or --simulate N"),
     # simulate

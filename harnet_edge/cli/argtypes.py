@@ -84,7 +84,7 @@ def output_file(text: str) -> Path:
 def existing_file(text: str) -> Path:
     path = Path(text)
     if not path.is_file():
-        raise argparse.ArgumentTypeError(f"{text}: {'is a directory' if path.is_dir() else 'no such file'}")
+        raise argparse.ArgumentTypeError(f"{text}: {'is a directory' if path.is_dir() else 'file not found'}")
     return path
 
 
