@@ -54,22 +54,29 @@ class BangleDecoder:
         if len(data) <= HEADER.size or (len(data) - HEADER.size) % 6:
             return self._bad(f"{len(data)}-byte packet is not a header plus whole x/y/z int16 samples")
         sequence, time_ms = HEADER.unpack_from(data)
+        behind = self.last_sequence is not None and (sequence - self.last_sequence - 1) & 0xFFFF > 0x8000
+        if behind and self.last_ms is not None and 0 <= self.last_ms - time_ms < 2000:
+            return self._bad(f"duplicate or old packet: sequence {sequence} after {self.last_sequence}")
+        # getTime() going back (the phone set the clock) or the sequence restarting while time runs on
+        # (the app reloaded): a new segment; the runtime would otherwise drop samples as going back.
+        went_back = self.last_ms is not None and time_ms < self.last_ms and self.last_ms - time_ms < 1 << 31
+        new_segment = went_back or behind
+        if new_segment:
+            self.wraps, self.last_sequence = 0, None
         lost = 0
         if self.last_sequence is not None:
             lost = (sequence - self.last_sequence - 1) & 0xFFFF
-            if lost > 0x8000:
-                return self._bad(f"sequence {sequence} after {self.last_sequence}")
             self.lost += lost
         self.last_sequence = sequence
-        if self.last_ms is not None and time_ms < self.last_ms and self.last_ms - time_ms > 1 << 31:
-            self.wraps += 1
+        if not new_segment and self.last_ms is not None and time_ms < self.last_ms:
+            self.wraps += 1                   # u32 ms wraps every 49.7 days
         self.last_ms = time_ms
         self.packets += 1
         counts = np.frombuffer(data, "<i2", offset=HEADER.size).reshape(-1, 3)
         t = (time_ms + (self.wraps << 32)) / 1000.0 + np.arange(len(counts)) / self.rate_hz
         from .protocols import Decoded
 
-        return Decoded(t, (counts / self.counts_per_g).astype(np.float32), lost)
+        return Decoded(t, (counts / self.counts_per_g).astype(np.float32), lost, new_segment)
 
     def _bad(self, why: str):
         self.malformed += 1

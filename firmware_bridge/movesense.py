@@ -101,7 +101,12 @@ class MovesenseAccDecoder:
         acc = np.frombuffer(body, dtype="<f4", offset=4).reshape(-1, 3)
         if not np.all(np.isfinite(acc)):
             return self._bad("non-finite sample")
-        if self.last_ms is not None and timestamp < self.last_ms and self.last_ms - timestamp > 1 << 31:
+        # Device time going back by less than half the u32 range: the sensor restarted (a reboot drops
+        # the link; its ms clock starts again near 0). A new segment, or the runtime drops it all.
+        new_segment = self.last_ms is not None and timestamp < self.last_ms and self.last_ms - timestamp < 1 << 31
+        if new_segment:
+            self.wraps, self.expected_ms = 0, None
+        elif self.last_ms is not None and timestamp < self.last_ms:
             self.wraps += 1                                 # u32 ms wraps after 49.7 days
         self.last_ms = timestamp
         start_ms = timestamp + (self.wraps << 32)
@@ -115,7 +120,7 @@ class MovesenseAccDecoder:
         from .protocols import Decoded
 
         t = (start_ms + np.arange(len(acc)) * period_ms) / 1000.0
-        return Decoded(t, (acc / STANDARD_GRAVITY).astype(np.float32), lost)
+        return Decoded(t, (acc / STANDARD_GRAVITY).astype(np.float32), lost, new_segment)
 
     def _bad(self, why: str):
         self.malformed += 1

@@ -106,3 +106,30 @@ def test_host_refuses_a_slow_or_unknown_bangle_app(twin_kw, message):
         lambda radio: BangleTwin(radio, "Bangle.js 1a2b", motion(), 100.0, speed=10, **twin_kw),
         bj.BangleProtocol(), seconds=5)
     assert isinstance(error, bj.BangleRefused) and message in str(error) and not rec.t
+
+
+def test_watch_clock_set_back_mid_stream_is_a_new_segment_not_dropped_data():
+    # Gadgetbridge or the App Loader sets the watch's clock (getTime()) while the app streams:
+    # device time jumps back with the sequence running on. The runtime drops samples that go back
+    # in time unless the decoder says "new segment", so say it, and keep decoding.
+    decoder = bj.BangleDecoder(25, 4096)
+    packet = lambda seq, ms: bj.encode_packet(seq, ms, np.zeros((2, 3)))   # noqa: E731
+    assert not decoder.decode(packet(0, 600_000)).new_segment
+    decoder.decode(packet(1, 600_080))
+    after = decoder.decode(packet(2, 60_000))                              # clock set 9 minutes back
+    assert after is not None and after.new_segment and after.lost_packets == 0
+    later = decoder.decode(packet(3, 60_080))
+    assert not later.new_segment and later.t[0] == pytest.approx(60.08)
+
+
+def test_duplicate_packet_is_dropped_but_an_app_restart_is_followed():
+    decoder = bj.BangleDecoder(25, 4096)
+    packet = lambda seq, ms: bj.encode_packet(seq, ms, np.zeros((2, 3)))   # noqa: E731
+    for seq in range(500):
+        decoder.decode(packet(seq, 1_000_000 + 80 * seq))
+    assert decoder.decode(packet(499, 1_000_000 + 80 * 499)) is None        # a duplicate
+    # The app was reloaded without the link dropping: the sequence restarts at 0, time runs on.
+    # Every later packet used to be dropped as "sequence 0 after 499" until the counter caught up.
+    restarted = [decoder.decode(packet(seq, 1_100_000 + 80 * seq)) for seq in range(5)]
+    assert all(d is not None for d in restarted) and restarted[0].new_segment
+    assert decoder.lost == 0

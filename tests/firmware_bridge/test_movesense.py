@@ -108,3 +108,15 @@ def test_software_movesense_forgets_the_subscription_on_disconnect_and_the_host_
     assert Watched.streaming_when_subscribed == [False, False]      # the link drop ended the subscription
     t, _ = rec.samples
     assert t[-1] > 3.0 and np.all(np.diff(t) > 0)       # data after the reconnect, on one clock
+
+
+def test_sensor_rebooted_between_connections_is_a_new_segment():
+    # A Movesense that reboots drops the link; its ms clock restarts near 0. Without a new segment
+    # the runtime would drop every sample until device time caught up with the old one.
+    decoder = ms.MovesenseAccDecoder(7, 52)
+    first = decoder.decode(ms.encode_acc_data(7, 3_600_000, np.zeros((4, 3))))
+    assert not first.new_segment
+    decoder.reset_link()
+    after = decoder.decode(ms.encode_acc_data(7, 1_500, np.zeros((4, 3))))
+    assert after.new_segment and after.lost_packets == 0 and after.t[0] == pytest.approx(1.5)
+    assert not decoder.decode(ms.encode_acc_data(7, 1_500 + 77, np.zeros((4, 3)))).new_segment
