@@ -41,13 +41,16 @@ class FamilyTwin:
     ``clock_ppm``: how far the sensor's sampling rate is from nominal (+ fast); in device time its
     samples are 1 / (nominal x (1 + ppm/1e6)) apart, and a host assuming the nominal rate drifts.
     ``drop_probability``: notifications the radio loses (the device clock runs on).
+    ``disconnect_every_s``: device seconds of streaming after which the twin drops the link.
     """
 
     family = "twin"
 
     def __init__(self, radio, name: str, signal: np.ndarray, signal_rate_hz: float, rate_hz: float,
-                 speed: float = 1.0, clock_ppm: float = 0.0, drop_probability: float = 0.0, seed: int = 0):
+                 speed: float = 1.0, clock_ppm: float = 0.0, drop_probability: float = 0.0, seed: int = 0,
+                 disconnect_every_s: float = 0.0):
         self.name, self.signal_rate_hz = name, signal_rate_hz
+        self.disconnect_every_s, self.streamed_s = disconnect_every_s, 0.0
         self.source_signal = np.asarray(signal, np.float32)
         self.speed, self.drop_probability = speed or 1.0, drop_probability
         self.rng = random.Random(seed)
@@ -148,6 +151,10 @@ class FamilyTwin:
                     await asyncio.sleep(delay)
                 if self.streaming and self.device.connections:
                     await self.send(n)
+                    self.streamed_s += n / self.clock.true_hz
+                    if self.disconnect_every_s and self.streamed_s >= self.disconnect_every_s:
+                        self.streamed_s = 0.0
+                        await self.force_disconnect()
                 self.played_s += n / self.clock.true_hz
                 self.clock.advance(n)        # the clock runs whether or not anyone listens
         finally:

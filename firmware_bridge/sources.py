@@ -58,6 +58,20 @@ FAMILY_TWINS = {"movesense": ("twin_movesense", "MovesenseTwin", "Movesense"),
                 "pinetime": ("twin_pinetime", "PineTimeTwin", "InfiniTime")}
 
 
+def family_faults(profile: str, faults) -> dict:
+    """The --drop / --disconnect-every a family twin models; the faults it does not model are refused
+    (silently ignoring --reboot-every would let a user believe reboots had been exercised)."""
+    if faults is None:
+        return {}
+    for option, value in (("--reboot-every", faults.reboot_every_s), ("--jitter-us", faults.jitter_us)):
+        if value:
+            from harnet_edge.errors import HarnetEdgeError
+
+            raise HarnetEdgeError(f"{option} is not modelled by the {profile} twin (it models --drop and "
+                                "--disconnect-every); use --profile reference or polar for it")
+    return {"drop_probability": faults.drop_probability, "disconnect_every_s": faults.disconnect_every_s}
+
+
 class SimulatedFleet:
     """N software wearables and one software central each, on one in-process Bluetooth link.
 
@@ -137,10 +151,9 @@ class SimulatedFleet:
         if self.profile in FAMILY_TWINS:
             module, cls, _stem = FAMILY_TWINS[self.profile]
             twin = getattr(importlib.import_module(f".{module}", __package__), cls)
-            drop = self.faults.drop_probability if self.faults else 0.0
             ppm = self.rate_error * 1e6 if self.rate_error is not None else (-1) ** i * 150
-            return twin(self.radio, self._name(i), signal, signal_hz, speed=self.speed, clock_ppm=ppm,
-                        drop_probability=drop, seed=i)
+            return twin(self.radio, self._name(i), signal, signal_hz, speed=self.speed, clock_ppm=ppm, seed=i,
+                        **family_faults(self.profile, self.faults))
         return SoftwareWearable(self.radio, self._name(i), resample_signal(signal, signal_hz, self.rate_hz),
                                 self.rate_hz, self.profile, speed=self.speed, faults=self.faults,
                                 polar_model=self.polar_model, rate_error=self.rate_error)

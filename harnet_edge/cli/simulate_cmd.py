@@ -72,7 +72,9 @@ def make_wearable(radio, args, signal, faults):
 
         module, cls, _stem = FAMILY_TWINS[args.profile]
         twin = getattr(importlib.import_module(f"harnet_edge.firmware_bridge.{module}"), cls)
-        return twin(radio, args.name, signal, args.rate, speed=args.speed, drop_probability=args.drop)
+        from harnet_edge.firmware_bridge.sources import family_faults
+
+        return twin(radio, args.name, signal, args.rate, speed=args.speed, **family_faults(args.profile, faults))
     return SoftwareWearable(radio, args.name, signal, args.rate, args.profile, speed=args.speed,
                             faults=faults, polar_model=args.polar_model)
 
