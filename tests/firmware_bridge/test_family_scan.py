@@ -60,6 +60,6 @@ def test_simulate_self_check_plays_each_family(profile, rate):
 
     result = run_cli("simulate", "--profile", profile, "--speed", "10", "--duration", "40", timeout=60)
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = json.loads(result.stdout[result.stdout.index("{"):])     # after the "# self-check" line
     assert report["host_rate_hz"] == rate and report["host_samples"] > rate * 10
     assert report["decoder"]["malformed"] == 0 and report["reboots"] == 0
