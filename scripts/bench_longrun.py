@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from readme_results import write_result  # scripts/ is on sys.path when run as a script
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -120,8 +122,6 @@ def flatness(rss: list[tuple[float, float, float, int]], warmup_fraction: float 
 
 
 def write_results(out: Path, result: dict) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "longrun.json").write_text(json.dumps(result, indent=2) + "\n")
     f, s = result["flatness"], result["summary"]
     ran = (f"{result['device_hours_streamed']:.1f} h of device time for {result['devices']} devices"
            + (f" (stopped early by --max-wall-minutes; {result['device_hours_requested']:g} h requested)"
@@ -134,7 +134,7 @@ def write_results(out: Path, result: dict) -> None:
         f"({f['warmup_device_hours']} h) {f['rss_after_warmup_mb']} MB, peak {f['rss_peak_mb']} MB, "
         f"final {f['rss_final_mb']} MB: growth {100 * f['growth_after_warmup']:.1f} % "
         f"({'within' if f['flat_within_10_percent'] else 'NOT within'} 10 %)."]
-    (out / "longrun.md").write_text("\n".join(lines) + "\n")
+    write_result("longrun", result, "\n".join(lines), out)
     try:
         import matplotlib
         matplotlib.use("Agg")

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from readme_results import write_result  # scripts/ is on sys.path when run as a script
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = REPO / "harnet_edge" / "default_models"
 
@@ -156,8 +158,6 @@ def main() -> int:
 
 def write_results_fragment(scores: dict, report: dict, argv: str) -> None:
     """docs/results/default_model.json and the README fragment default_model.md."""
-    results = REPO / "docs" / "results"
-    (results / "default_model.json").write_text(json.dumps({"heldout": scores, "export": report}, indent=2))
     wrist = scores.get("other_wrist") or {}
     lines = [f"Built-in model (`python scripts/build_default_models.py {argv}`; `docs/results/default_model.json`): "
              f"`ds-small` on selfBACK wrist, 9 classes, {scores['protocol']}: macro F1 "
@@ -174,7 +174,7 @@ def write_results_fragment(scores: dict, report: dict, argv: str) -> None:
         lines.append(f"{a.get('macro_f1', float('nan')):.3f} |\n")
     lines.append(f"\nInput range of the int8 files: ±{report['calibration']['input_range_g']} g on every axis "
                  f"(calibrated on {report['calibration']['with_rotated_copies']} windows, half of them rotated).\n")
-    (results / "default_model.md").write_text("".join(lines))
+    write_result("default_model", {"heldout": scores, "export": report}, "".join(lines))
 
 
 if __name__ == "__main__":

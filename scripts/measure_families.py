@@ -16,6 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from readme_results import write_result  # scripts/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ("movesense", "metamotion", "banglejs", "pinetime")
 DEVICE = {"movesense": "Movesense (GSP)", "metamotion": "MetaMotion R/C (MetaWear, BMI160)",
@@ -52,11 +54,10 @@ def main() -> None:
     results = {family: run(family) for family in FAMILIES}
     for family, r in results.items():
         print(family, r, flush=True)
-    (ROOT / "docs" / "results" / "families.json").write_text(json.dumps(results, indent=1))
     rows = ["| device | tested with | rate | result |", "|---|---|---|---|"]
     rows += [f"| {DEVICE[f]} | software twin over bumble, selfBACK clip, 10x | {RATE[f]} | {result_text(r)} |"
              for f, r in results.items()]
-    (ROOT / "docs" / "results" / "families.md").write_text(
+    write_result("families", results,
         "Each family's twin through the runtime (`python scripts/measure_families.py`):\n\n" + "\n".join(rows) + "\n")
 
 

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from readme_results import write_result  # scripts/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = ["stream", "--simulate", "2", "--speed", "10x", "--duration", "20"]
 
@@ -40,8 +42,7 @@ def main() -> None:
     accuracies = [r["accuracy"] for r in runs]
     result = {"command": "harnet-edge " + " ".join(COMMAND), "runs": runs,
               "accuracy_min": min(accuracies), "accuracy_mean": round(sum(accuracies) / len(accuracies), 3)}
-    (ROOT / "docs" / "results" / "quickstart_truth.json").write_text(json.dumps(result, indent=1))
-    (ROOT / "docs" / "results" / "quickstart_truth.md").write_text(
+    write_result("quickstart_truth", result,
         f"Over {len(runs)} runs of the quick start (`python scripts/measure_quickstart.py --runs {len(runs)}`), "
         f"{sum(r['correct'] for r in runs)} of {sum(r['scored'] for r in runs)} windows with a single true "
         f"activity got it as their live label (worst run {min(accuracies):.0%}, mean "
