@@ -13,6 +13,7 @@ import struct
 
 import numpy as np
 
+from .malformed import log_dropped
 from .polar_control import DeviceRefused   # the shared "retrying cannot help" error
 
 SERVICE_UUID = "4a1e0001-2b3c-4d5e-8f70-1b2c3d4e5f60"
@@ -80,8 +81,7 @@ class BangleDecoder:
 
     def _bad(self, why: str):
         self.malformed += 1
-        if self.malformed <= 10 or self.malformed % 1000 == 0:
-            log.warning("Bangle.js: dropped packet #%d: %s", self.malformed, why)
+        log_dropped(log, "Bangle.js", self.malformed, why)
         return None
 
 

@@ -10,15 +10,12 @@ to whatever rate the host configured, advertising, dropped notifications and the
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 
 import numpy as np
 
 from .twins.clock import DeviceClock
 from .twins.mtu import payload_limit
-
-log = logging.getLogger(__name__)
 
 
 def resample_signal(signal: np.ndarray, from_hz: float, to_hz: float) -> np.ndarray:
@@ -161,10 +158,7 @@ class FamilyTwin:
             self.finished.set()
 
     async def force_disconnect(self) -> None:
+        from .wearable import drop_links
+
         self.streaming = False
-        for connection in list(self.device.connections.values()):
-            self.disconnects += 1
-            try:
-                await connection.disconnect()
-            except Exception as exc:    # already gone
-                log.debug("disconnect: %s", exc)
+        self.disconnects += await drop_links(self.device)

@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 
+from .malformed import log_dropped
 from .polar_control import DeviceRefused   # the shared "retrying cannot help" error
 
 SERVICE_UUID = "326a9000-85cb-9195-d9dd-464cfbbae75a"
@@ -119,8 +120,7 @@ class PackedAccDecoder:
 
     def _bad(self, why: str):
         self.malformed += 1
-        if self.malformed <= 10 or self.malformed % 1000 == 0:
-            log.warning("MetaMotion: dropped notification #%d: %s", self.malformed, why)
+        log_dropped(log, "MetaMotion", self.malformed, why)
         return None
 
 

@@ -21,6 +21,7 @@ import struct
 
 import numpy as np
 
+from .malformed import log_dropped
 from .polar_control import DeviceRefused   # the shared "retrying cannot help" error
 
 SERVICE_UUID = "34802252-7185-4d5d-b431-630e7050e8f0"
@@ -124,8 +125,7 @@ class MovesenseAccDecoder:
 
     def _bad(self, why: str):
         self.malformed += 1
-        if self.malformed <= 10 or self.malformed % 1000 == 0:
-            log.warning("Movesense: dropped notification #%d: %s", self.malformed, why)
+        log_dropped(log, "Movesense", self.malformed, why)
         return None
 
 

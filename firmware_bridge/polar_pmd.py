@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .malformed import log_dropped
 from .polar_control import MEASUREMENT_ACC
 
 SERVICE_UUID = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
@@ -147,8 +148,7 @@ class PolarAccDecoder:
             timestamp, frame_type, compressed, milli_g = decode_samples(data, self.factor)
         except MalformedFrame as exc:
             self.malformed += 1
-            if self.malformed <= 10 or self.malformed % 1000 == 0:
-                log.warning("Polar PMD: dropped malformed frame #%d: %s", self.malformed, exc)
+            log_dropped(log, "Polar PMD", self.malformed, str(exc))
             return None
         self._last_frame = data
         new_segment = bool(self.last_seen_ns) and timestamp <= self.last_seen_ns

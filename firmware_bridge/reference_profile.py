@@ -21,6 +21,8 @@ import numpy as np
 
 from harnet_edge.errors import HarnetEdgeError
 
+from .malformed import log_dropped
+
 PROFILE_VERSION = 1
 SERVICE_UUID = "7b1e0001-5c3a-4f8e-9d2b-6a4e8c1f0a11"
 DATA_UUID = "7b1e0002-5c3a-4f8e-9d2b-6a4e8c1f0a11"
@@ -156,8 +158,7 @@ class ReferenceDecoder:
 
     def _bad(self, why: str) -> None:
         self.malformed += 1
-        if self.malformed <= 10 or self.malformed % 1000 == 0:
-            log.warning("reference profile: dropped malformed packet #%d: %s", self.malformed, why)
+        log_dropped(log, "reference profile", self.malformed, why)
         return None
 
 

@@ -65,6 +65,17 @@ def legacy_advertising(name: str, structures: list[tuple[int, bytes]]) -> tuple[
     return payloads
 
 
+async def drop_links(device) -> int:
+    """Disconnect every central linked to ``device`` (a wearable dropping its links); how many there were."""
+    connections = list(device.connections.values())
+    for connection in connections:
+        try:
+            await connection.disconnect()
+        except Exception as exc:   # already gone
+            log.debug("disconnect: %s", exc)
+    return len(connections)
+
+
 class SoftwareWearable:
     """Runs one device twin (``twins.reference`` or ``twins.polar``) as a GATT peripheral: advertising,
     the twin's clock in real time (or ``speed`` x faster), MTU-sized frames, and the faults asked for."""
@@ -177,9 +188,4 @@ class SoftwareWearable:
 
     async def force_disconnect(self) -> None:
         self.streaming = False
-        for connection in list(self.device.connections.values()):
-            self.disconnects += 1
-            try:
-                await connection.disconnect()
-            except Exception as exc:   # already gone
-                log.debug("disconnect: %s", exc)
+        self.disconnects += await drop_links(self.device)
