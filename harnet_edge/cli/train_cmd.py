@@ -75,18 +75,15 @@ def register(sub) -> None:
 
 
 def load_windows(args, window_s: float = 10.0):
-    from ..data import load_benchmark, make_windows, read_csv
+    from ..data import load_benchmark
+    from ..data.csv_windows import csv_windows
     from ..data.datasets import BENCHMARKS
 
     if args.data in BENCHMARKS:
         windows = load_benchmark(args.data, root=args.root, window_s=window_s)
     else:
-        path = Path(args.data)
-        files = sorted(path.glob("*.csv*")) if path.is_dir() else [path]
-        recordings = [rec for f in files for rec in read_csv(f)]
-        windows = make_windows(recordings, window_s, getattr(args, "hop", None) or window_s,
-                               getattr(args, "mode", None) or "resample")
-        windows.stats.update(dataset=str(path), classes=sorted(set(windows.labels.tolist()) - {""}), cv="group5")
+        windows = csv_windows(args.data, window_s, getattr(args, "hop", None), getattr(args, "mode", None),
+                              labelled=True)
     if getattr(args, "limit_subjects", None):
         import numpy as np
 
@@ -107,7 +104,7 @@ def check_scheme(scheme: str, windows) -> str:
     folds = n_subjects if scheme == "loso" else int(scheme[5:])
     if n_subjects < 3 or folds > n_subjects:
         raise DataError(f"--cv {scheme} needs at least {max(3, folds)} subjects (a test, a validation and a training "
-                        f"subject per fold); the data hold {n_subjects}")
+                        f"subject per fold); the data hold {n_subjects} (--cv none: no cross-validated score)")
     return scheme
 
 

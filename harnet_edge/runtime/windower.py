@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data.recording import GRAVITY_MISSING_G, gravity_g
+from ..data.recording import GRAVITY_MISSING_G, MS2_MEDIAN_NORM, gravity_g
 from .ring_buffer import RingBuffer
 from .samples import Window
 
 # Quality thresholds on a window in g. HARNet was trained on gravity-included g: a median magnitude
 # near 9.8 means m/s^2 was sent as g; a mean vector far below 1 g means gravity was removed (see
 # gravity_g: the median magnitude missed it whenever the wearer moved).
-MS2_MEDIAN_NORM = 4.0
 OUT_OF_RANGE_G = 16.0
 GRAVITY_BLOCK = 60          # 2 s at 30 Hz
 
