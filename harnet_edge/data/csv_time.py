@@ -39,22 +39,21 @@ class TimeAxis:
             raise BadRow(at, f"{self.name}: timestamps not strictly increasing at line {first_line + at}")
         steps = np.diff(np.concatenate([[self.last_t], t]))
         new_run = np.zeros(len(t), bool)
-        if self.restarts:
-            for column, key in enumerate(keys):
-                previous = key[0] if self.last_keys is None else self.last_keys[column]
-                new_run |= key != np.concatenate([[previous], key[:-1]])
+        for column, key in enumerate(keys):
+            previous = key[0] if self.last_keys is None else self.last_keys[column]
+            new_run |= key != np.concatenate([[previous], key[:-1]])
         if self.last_keys is None:
             new_run[0] = True                 # the file's first row starts its first recording
         starts = []
         start_t, start_line = self.start_t, self.start_line
-        for i in np.flatnonzero(new_run | (steps <= 0)).tolist():   # few: one per recording
+        for i in np.flatnonzero(new_run | (steps <= 0)).tolist():   # few: one per run or recording
             line = first_line + i
-            if not new_run[i]:
+            restart = self.restarts and (new_run[i] or t[i] <= start_t)
+            if steps[i] <= 0 and not restart:
                 if steps[i] == 0:
                     raise BadRow(i, f"{self.name}: timestamps not strictly increasing at line {line} "
                                     f"(same time as line {line - 1})")
-                if not (self.restarts and t[i] <= start_t):
-                    raise BadRow(i, self._backwards(line, -float(steps[i]), start_line))
+                raise BadRow(i, self._backwards(line, -float(steps[i]), start_line, bool(new_run[i])))
             starts.append(i)
             start_t, start_line = float(t[i]), line
         self.last_t = float(t[-1])
@@ -62,10 +61,12 @@ class TimeAxis:
         self.start_t, self.start_line = start_t, start_line
         return np.asarray(starts, dtype=np.int64)
 
-    def _backwards(self, line: int, back: float, start_line: int) -> str:
+    def _backwards(self, line: int, back: float, start_line: int, new_run: bool) -> str:
         text = (f"{self.name}: timestamps not strictly increasing at line {line} ({back:.4g} s before line "
                 f"{line - 1}; a clock reset or daylight-saving change? write UTC or seconds")
         if self.restarts:
             text += (f"; time may restart only with a new subject or label, or at or before the first time "
                      f"of the recording that began at line {start_line}")
+        elif new_run:
+            text += "; a replay is one device's clock: time may not restart at a new subject or label"
         return text + ")"

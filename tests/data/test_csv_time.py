@@ -60,5 +60,7 @@ def test_a_replay_keeps_one_clock(tmp_path):
     """stream --replay plays a device: time going back at a new label is refused, not restarted."""
     path = write(tmp_path / "r.csv", rows("s1", "walk", 12), rows("s1", "sit", 12))
     with pytest.raises(DataError, match=r"not strictly increasing at line 602 \(11\.98 s before line 601; "
-                                        r"a clock reset or daylight-saving change\? write UTC or seconds\)$"):
+                                        r"a clock reset or daylight-saving change\? write UTC or seconds; "
+                                        r"a replay is one device's clock: time may not restart at a new subject or "
+                                        r"label\)$"):
         list(iter_csv_chunks(path))

@@ -86,8 +86,14 @@ def test_converted_dataset_in_metres_per_second_squared_is_refused(datasets_root
 
 
 def test_one_subject_is_refused_not_trained_on_an_empty_fold(datasets_root, tmp_path):
+    from harnet_edge.models import HARNet
+    from harnet_edge.models.checkpoints import save_checkpoint
+
     path = convert_hmp(datasets_root, tmp_path / "one.csv", subjects=("f1",))
     one_line_error(run_cli("finetune", "--data", path, "-o", tmp_path / "ft"),
                    "--cv loso needs at least 3 subjects", "the data hold 1 (--cv none")
+    save_checkpoint(HARNet("harnet5", 2, classes=["drink_glass", "walk"]), tmp_path / "h5.safetensors")
+    one_line_error(run_cli("export", tmp_path / "h5.safetensors", "--calibration", path, "--formats", "onnx",
+                           "-o", tmp_path / "export"), "export needs data from at least two subjects")
     data = run_cli("data", path)
     assert data.returncode == 1 and "training would refuse: 1 subject(s) with labelled windows" in data.stdout
