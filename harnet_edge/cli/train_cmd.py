@@ -18,8 +18,8 @@ def add_data_args(p) -> None:
 
 
 def add_window_args(p) -> None:
-    p.add_argument("--hop", type=positive_seconds, help="seconds between window starts for CSV data (default: the window length; "
-                                             "the paper: half of it)")
+    p.add_argument("--hop", type=positive_seconds,
+                   help="seconds between window starts for CSV data (default: the window length; the paper: half of it)")
     p.add_argument("--mode", choices=["paper", "resample"], default="resample",
                    help="CSV data: anti-aliased resampling to 30 Hz, or the paper's per-window resize")
 

@@ -51,7 +51,8 @@ def summarise_csv(path, window_s: float = 10.0, hop_s: float | None = None, mode
     return {"path": str(path), "files": files, "subjects": subjects,
             "labels": sorted({r.label for r in recordings if r.label}),
             "runs": sum(f["runs"] for f in files), "recordings": len(recordings), "windows": len(windows),
-            "unlabelled_windows": int((~labelled).sum()), "windows_dropped_for_gaps": windows.stats["windows_dropped_for_gaps"],
+            "unlabelled_windows": int((~labelled).sum()),
+            "windows_dropped_for_gaps": windows.stats["windows_dropped_for_gaps"],
             "per_class": windows.subset(labelled).counts("labels"), "per_subject": windows.counts("subjects"),
             "window_s": window_s, "hop_s": hop_s or window_s, "mode": mode, "refusals": refusals}
 
