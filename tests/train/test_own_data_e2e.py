@@ -97,3 +97,28 @@ def test_one_subject_is_refused_not_trained_on_an_empty_fold(datasets_root, tmp_
                            "-o", tmp_path / "export"), "export needs data from at least two subjects")
     data = run_cli("data", path)
     assert data.returncode == 1 and "training would refuse: 1 subject(s) with labelled windows" in data.stdout
+
+
+def test_selfback_files_merged_in_activity_order_keep_their_own_clocks(datasets_root, tmp_path):
+    """selfBACK's files (PROVENANCE.md: ISO local times, 100 Hz, g; one file per activity and subject) joined
+    in folder order, as a user would: the activities were not recorded in that order, so time jumps back."""
+    import gzip
+
+    rows, backwards = [], 0
+    for subject in ("026", "027", "028"):
+        previous_end = ""
+        for activity in ("sitting", "upstairs", "walk_mod"):
+            lines = gzip.open(datasets_root / "selfback_wrist" / "w" / activity / f"{subject}.csv.gz", "rt").read()
+            lines = lines.splitlines()[1:]
+            backwards += lines[0] < previous_end          # ISO times compare as text
+            previous_end = lines[-1]
+            rows += [f"{line},{activity},{subject}" for line in lines]
+    assert backwards > 0                                  # else this test would prove nothing
+    path = tmp_path / "selfback.csv"
+    path.write_text("time,x,y,z,label,subject\n" + "\n".join(rows) + "\n")
+    data = run_cli("data", path, "--json")
+    assert data.returncode == 0, data.stderr[-2000:]
+    summary = json.loads(data.stdout)
+    assert summary["runs"] == summary["recordings"] == 9 and summary["refusals"] == []
+    assert summary["files"][0]["time"] == "ISO date-times" and summary["files"][0]["rate_hz"] == 100.0
+    assert set(summary["per_subject"]) == {"026", "027", "028"} and summary["windows"] > 100
