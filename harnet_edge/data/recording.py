@@ -52,17 +52,18 @@ def estimate_rate_hz(t: np.ndarray) -> float:
     return float(1.0 / np.median(dt))
 
 
-def units_problem(xyz: np.ndarray) -> tuple[str, str] | None:
+def units_problem(xyz: np.ndarray, block: int = 64) -> tuple[str, str] | None:
     """("m/s^2" | "gravity_missing", reason) when ``xyz`` do not look like gravity-included g, else None.
 
     HARNet expects acceleration in g with gravity included (|a| ~ 1 g at rest): m/s^2 data have a
-    median magnitude near 9.8; gravity-removed data a mean vector near 0 (see ``gravity_g``)."""
+    median magnitude near 9.8; gravity-removed data a mean vector near 0 (see ``gravity_g``, ``block``).
+    Offline readers and the live windower (``runtime.windower.quality_flags``) both judge by this."""
     if len(xyz) == 0:
         return None
     median_norm = float(np.median(np.linalg.norm(xyz, axis=1)))
     if median_norm > MS2_MEDIAN_NORM:
         return "m/s^2", f"median |a| = {median_norm:.2f}; this looks like m/s^2, not g (divide by 9.80665)"
-    gravity = gravity_g(xyz, block=64)
+    gravity = gravity_g(xyz, block=block)
     if gravity < GRAVITY_MISSING_G:
         return "gravity_missing", (f"the mean acceleration vector is {gravity:.2f} g; this looks like gravity-removed "
                                    f"acceleration, but HARNet was trained with gravity included")
