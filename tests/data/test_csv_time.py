@@ -64,3 +64,13 @@ def test_a_replay_keeps_one_clock(tmp_path):
                                         r"a replay is one device's clock: time may not restart at a new subject or "
                                         r"label\)$"):
         list(iter_csv_chunks(path))
+
+
+def test_simulate_plays_each_recording_of_a_restarting_file_in_turn(tmp_path):
+    from types import SimpleNamespace
+
+    from harnet_edge.cli.simulate_cmd import load_signal
+
+    path = write(tmp_path / "s.csv", rows("s1", "walk", 12), rows("s1", "sit", 8))
+    signal = load_signal(SimpleNamespace(recording=path, rate=25.0, duration=10))
+    assert abs(len(signal) - 20 * 25) <= 2            # 12 s + 8 s at 25 Hz, not the 12 s the clocks overlap in
