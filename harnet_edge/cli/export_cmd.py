@@ -77,8 +77,9 @@ def run_distil(args) -> int:
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                          amp=not args.no_amp, device=args.device, seed=args.seed, max_steps=args.max_steps)
     student_config = student_schedule(config, args.student_epochs, args.student_patience)
-    results = distil_cv(windows, classes, args.variant, args.init, config, check_scheme(args.cv or windows.stats["cv"], windows),
-                        args.student, student_config=student_config)
+    scheme = check_scheme(args.cv or windows.stats["cv"], windows, allow_none=False)
+    results = distil_cv(windows, classes, args.variant, args.init, config, scheme, args.student,
+                        student_config=student_config)
     print(results_table(results))
     print(f"results: {write_results(results, args.out, 'distil_results')}")
     return 0

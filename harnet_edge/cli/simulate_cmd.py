@@ -56,10 +56,9 @@ def load_signal(args):
         return generated_motion(args.rate, max(args.duration, 60))
     from ..data import read_csv, resample_to_rate
 
-    recordings = read_csv(args.recording)
-    t = np.concatenate([r.t for r in recordings])
-    xyz = np.concatenate([r.xyz for r in recordings])
-    return resample_to_rate(t, xyz, args.rate)[1]
+    # Each recording on its own: time may restart between a file's runs and trials (csv_time).
+    return np.concatenate([resample_to_rate(r.t, r.xyz, args.rate)[1] for r in read_csv(args.recording)
+                           if len(r.t) > 1])
 
 
 def make_wearable(radio, args, signal, faults):

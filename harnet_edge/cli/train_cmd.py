@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .argtypes import positive_seconds
+
 PAPER_ADL_F1 = {"random forest": 0.764, "harnet10 scratch": 0.414, "harnet10 ssl frozen": 0.645,
                 "harnet10 ssl fine-tuned": 0.829}
 
@@ -16,8 +18,8 @@ def add_data_args(p) -> None:
 
 
 def add_window_args(p) -> None:
-    p.add_argument("--hop", type=float, help="seconds between window starts for CSV data (default: the window length; "
-                                             "the paper: half of it)")
+    p.add_argument("--hop", type=positive_seconds,
+                   help="seconds between window starts for CSV data (default: the window length; the paper: half of it)")
     p.add_argument("--mode", choices=["paper", "resample"], default="resample",
                    help="CSV data: anti-aliased resampling to 30 Hz, or the paper's per-window resize")
 
@@ -75,18 +77,15 @@ def register(sub) -> None:
 
 
 def load_windows(args, window_s: float = 10.0):
-    from ..data import load_benchmark, make_windows, read_csv
+    from ..data import load_benchmark
+    from ..data.csv_windows import csv_windows
     from ..data.datasets import BENCHMARKS
 
     if args.data in BENCHMARKS:
         windows = load_benchmark(args.data, root=args.root, window_s=window_s)
     else:
-        path = Path(args.data)
-        files = sorted(path.glob("*.csv*")) if path.is_dir() else [path]
-        recordings = [rec for f in files for rec in read_csv(f)]
-        windows = make_windows(recordings, window_s, getattr(args, "hop", None) or window_s,
-                               getattr(args, "mode", None) or "resample")
-        windows.stats.update(dataset=str(path), classes=sorted(set(windows.labels.tolist()) - {""}), cv="group5")
+        windows = csv_windows(args.data, window_s, getattr(args, "hop", None), getattr(args, "mode", None),
+                              labelled=True)
     if getattr(args, "limit_subjects", None):
         import numpy as np
 
@@ -95,11 +94,13 @@ def load_windows(args, window_s: float = 10.0):
     return windows
 
 
-def check_scheme(scheme: str, windows) -> str:
+def check_scheme(scheme: str, windows, allow_none: bool = True) -> str:
     """A protocol the data can hold, or a one-line DataError (not a fold trained on 0 windows)."""
     from ..data.recording import DataError
 
     n_subjects = len(set(windows.subjects.tolist()))
+    if scheme == "none" and not allow_none:
+        raise DataError("--cv none: distil compares teacher and student on held-out subjects; use loso or groupK")
     if scheme == "none":
         return scheme
     if scheme != "loso" and not (scheme.startswith("group") and scheme[5:].isdigit()):
@@ -107,7 +108,7 @@ def check_scheme(scheme: str, windows) -> str:
     folds = n_subjects if scheme == "loso" else int(scheme[5:])
     if n_subjects < 3 or folds > n_subjects:
         raise DataError(f"--cv {scheme} needs at least {max(3, folds)} subjects (a test, a validation and a training "
-                        f"subject per fold); the data hold {n_subjects}")
+                        f"subject per fold); the data hold {n_subjects} (--cv none: no cross-validated score)")
     return scheme
 
 
@@ -131,6 +132,9 @@ def run_finetune(args) -> int:
           f"{len(set(windows.subjects.tolist()))} subjects; protocol {scheme}")
     from ..train.device import is_main_process
 
+    if scheme == "none" and len(set(windows.subjects.tolist())) < 2:
+        print(f"note: one subject: no subject is held out, so the final model trains for {args.epochs} epochs "
+              f"without early stopping and nothing is scored")
     results = []
     if scheme != "none":
         results.append(harnet_cv(name, windows, classes, args.variant, args.init, config, scheme))
@@ -172,36 +176,36 @@ def run_evaluate(args) -> int:
 
 
 def run_pretrain(args) -> int:
-    from ..train.pretrain import PretrainConfig, pretrain, write_shards
+    from ..data.recording import DataError
+    from ..train.pretrain import PretrainConfig, pretrain
 
     data = Path(args.data)
-    if data.is_dir():
-        shards = sorted(data.glob("*.npy"))
-    else:
-        from ..data import make_windows, read_hmp_adl, read_selfback_wrist
-        from ..data.datasets import datasets_root
+    shards = sorted(data.glob("*.npy")) if data.is_dir() else []
+    if not shards:
         from ..models.harnet import WINDOW_SECONDS
 
-        root = args.root or datasets_root()
-        if args.data == "adl-all":
-            recordings = read_hmp_adl(root / "hmp_adl", classes=None, subjects=None)
-        elif args.data == "selfback":
-            recordings = read_selfback_wrist(root / "selfback_wrist")
-        else:
-            from ..data.recording import DataError
-            raise DataError(f"--data must be a folder of .npy shards, adl-all or selfback; got {args.data!r}")
         seconds = WINDOW_SECONDS[args.variant]
-        windows = make_windows(recordings, seconds, seconds / 2)
-        from ..train.device import distributed_context
+        if data.exists():
+            from ..data.csv_file import csv_files
+            from ..data.csv_windows import csv_windows
 
-        rank, world, _ = distributed_context()   # under torchrun one process writes the shards
-        folder = args.out.parent / f"shards_{args.data}"
-        shards = write_shards(windows, folder) if rank == 0 else []
-        if world > 1:
-            import torch
+            try:
+                csv_files(data)
+            except DataError:
+                raise DataError(f"--data {data}: no .npy window shards and no .csv/.csv.gz recordings") from None
+            windows = csv_windows(data, seconds, seconds / 2, labelled=False)     # labels are ignored
+        elif args.data in ("adl-all", "selfback"):
+            from ..data import make_windows, read_hmp_adl, read_selfback_wrist
+            from ..data.datasets import datasets_root
 
-            torch.distributed.barrier()
-            shards = shards or sorted(folder.glob("*.npy"))
+            root = args.root or datasets_root()
+            recordings = (read_hmp_adl(root / "hmp_adl", classes=None, subjects=None) if args.data == "adl-all"
+                          else read_selfback_wrist(root / "selfback_wrist"))
+            windows = make_windows(recordings, seconds, seconds / 2)
+        else:
+            raise DataError(f"--data must be a folder of .npy shards, CSV recordings (file or folder), adl-all or "
+                            f"selfback; got {args.data!r}")
+        shards = shards_for(windows, args.out.parent / f"shards_{data.name}")
         print(f"{args.data}: {len(windows)} unlabelled windows in {len(shards)} subject shards")
     config = PretrainConfig(variant=args.variant, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                             tasks=tuple(args.tasks.split(",")), workers=args.workers, amp=not args.no_amp,
@@ -210,3 +214,18 @@ def run_pretrain(args) -> int:
     print(json.dumps(summary, indent=2))
     print(f"backbone: {args.out.with_suffix('.safetensors')} and {args.out.with_suffix('.mdl')} (published layout)")
     return 0
+
+
+def shards_for(windows, folder: Path) -> list[Path]:
+    """One .npy per subject; under torchrun the first process writes them, the others wait and list them."""
+    from ..train.device import distributed_context
+    from ..train.pretrain import write_shards
+
+    rank, world, _ = distributed_context()
+    shards = write_shards(windows, folder) if rank == 0 else []
+    if world > 1:
+        import torch
+
+        torch.distributed.barrier()
+        shards = shards or sorted(folder.glob("*.npy"))
+    return shards

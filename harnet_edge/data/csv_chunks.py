@@ -1,8 +1,9 @@
 """Reading CSV / CSV.gz recordings a block of bytes at a time, each block checked before it is used.
 
 numpy's C reader parses every block, so memory is bounded by the block, not the file (a week at
-100 Hz is 2 GB of text). Checks per block: fields, numbers, NaN, strictly increasing time, and a
-sample rate HARNet can use (``plausibility``). Numpy only (the streaming runtime replays with it).
+100 Hz is 2 GB of text). Checks per block: fields, numbers, NaN, time that only goes forward (or
+restarts where ``csv_time`` allows a new recording), and a sample rate HARNet can use
+(``plausibility``). Numpy only (the streaming runtime replays with it).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .csv_time import BadRow, TimeAxis
 from .plausibility import TIME_COLUMNS, check_rate
 from .recording import DataError
 
@@ -29,18 +31,20 @@ class CsvChunk:
     labels: np.ndarray | None       # (n,) str, or None when the file has no label column
     subjects: np.ndarray | None
     first_line: int                 # file line number of the first row
+    starts: np.ndarray              # rows (in this chunk) that start a recording (csv_time.TimeAxis)
 
 
 def open_binary(path: Path):
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
-def iter_csv_chunks(path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[CsvChunk]:
-    """Checked chunks of a CSV recording, in file order; DataError (one line) on the first problem."""
+def iter_csv_chunks(path, chunk_bytes: int = CHUNK_BYTES, restarts: bool = False) -> Iterator[CsvChunk]:
+    """Checked chunks of a CSV recording, in file order; DataError (one line) on the first problem.
+    ``restarts``: time may restart per run and recording (training data), not only go forward (a replay)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"file not found: {path}")
-    reader = _ChunkParser(path.name)
+    reader = _ChunkParser(path.name, restarts)
     try:
         with open_binary(path) as fh:
             reader.header(fh.readline())
@@ -69,11 +73,11 @@ def iter_csv_chunks(path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[CsvChunk]:
 
 
 class _ChunkParser:
-    def __init__(self, name: str):
+    def __init__(self, name: str, restarts: bool = False):
         self.name = name
         self.line = 2                      # file line of the next row
         self.rows = 0
-        self.last_t = -np.inf
+        self.time_axis = TimeAxis(name, restarts)
         self.origin: np.datetime64 | None = None   # ISO times: seconds from the first stamp
         self.rate_checked = False
         self.pending: DataError | None = None     # a bad row found after good ones in the same block
@@ -122,8 +126,8 @@ class _ChunkParser:
         labels = self._strings(body, self.label_index, first_line) if self.label_index is not None else None
         subjects = self._strings(body, self.subject_index, first_line) if self.subject_index is not None else None
         try:
-            self._check(t, xyz, first_line)
-        except _BadRow as exc:
+            starts = self._check(t, xyz, [k for k in (subjects, labels) if k is not None], first_line)
+        except BadRow as exc:
             if exc.row == 0:
                 raise DataError(str(exc)) from None
             # The good rows before the bad one are still used (a replay classifies them) and then the
@@ -134,11 +138,11 @@ class _ChunkParser:
             labels = labels[keep] if labels is not None else None
             subjects = subjects[keep] if subjects is not None else None
             try:
-                self._check(t, xyz, first_line)
+                starts = self._check(t, xyz, [k[keep] for k in (subjects, labels) if k is not None], first_line)
             except DataError:                  # a head too short to judge: the bad row is the news
                 raise self.pending from None
         self.rows += len(t)
-        return CsvChunk(t, xyz, labels, subjects, first_line)
+        return CsvChunk(t, xyz, labels, subjects, first_line, starts)
 
     def raise_pending(self) -> None:
         if self.pending is not None:
@@ -198,34 +202,16 @@ class _ChunkParser:
             self.origin = stamps[0]
         return (stamps - self.origin).astype(np.int64) / 1e6
 
-    def _check(self, t: np.ndarray, xyz: np.ndarray, first_line: int) -> None:
+    def _check(self, t: np.ndarray, xyz: np.ndarray, keys: list[np.ndarray], first_line: int) -> np.ndarray:
         bad = ~np.isfinite(xyz).all(axis=1)
         if bad.any():
-            raise _BadRow(int(np.argmax(bad)), f"{self.name}: {int(bad.sum())} samples are NaN or infinite "
-                          f"(first at line {first_line + int(np.argmax(bad))})")
-        steps = np.diff(np.concatenate([[self.last_t], t]))
-        if not np.isfinite(t).all() or (steps <= 0).any():
-            if not np.isfinite(t).all():
-                at = int(np.argmax(~np.isfinite(t)))
-                raise _BadRow(at, f"{self.name}: timestamps not strictly increasing at line {first_line + at}")
-            at = int(np.argmax(~(steps > 0)))
-            back, previous = -float(steps[at]), first_line + at - 1
-            detail = (f"same time as line {previous}" if back == 0 else
-                      f"{back:.4g} s before line {previous}; a clock reset or daylight-saving change? "
-                      f"write UTC or seconds")
-            raise _BadRow(at, f"{self.name}: timestamps not strictly increasing at line {first_line + at} ({detail})")
-        self.last_t = float(t[-1])
+            raise BadRow(int(np.argmax(bad)), f"{self.name}: {int(bad.sum())} samples are NaN or infinite "
+                         f"(first at line {first_line + int(np.argmax(bad))})")
+        starts = self.time_axis.check(t, keys, first_line)
         if len(t) >= 2:
             # Before any window: a unit mistake (ms, us) or a rate HARNet cannot use stops here.
             check_rate(t, f"{self.name} (from line {first_line})", first_time=None if self.iso else float(t[0]))
-
-
-class _BadRow(DataError):
-    """A row that stops the file; ``row``: its index in the block (the rows before it are good)."""
-
-    def __init__(self, row: int, message: str):
-        super().__init__(message)
-        self.row = row
+        return starts
 
 
 def _is_number(field: bytes) -> bool:

@@ -13,16 +13,17 @@ import numpy as np
 
 from .csv_chunks import CHUNK_BYTES, CsvChunk, iter_csv_chunks
 from .plausibility import TIME_COLUMNS
-from .recording import Recording, check_units_g
+from .recording import DataError, Recording, check_units_g
 
-__all__ = ["CHUNK_BYTES", "CsvChunk", "iter_csv_chunks", "read_csv", "write_csv"]
+__all__ = ["CHUNK_BYTES", "CsvChunk", "csv_files", "iter_csv_chunks", "read_csv", "read_csv_files", "write_csv"]
 
 
 def read_csv(path, subject: str | None = None, label: str | None = None,
              strict_units: bool = False, chunk_bytes: int = CHUNK_BYTES) -> list[Recording]:
-    """One Recording per (subject, label) run of consecutive rows."""
+    """One Recording per run of consecutive rows with the same subject and label, and within a run per
+    restart of its time (see csv_time); ``strict_units``: m/s^2 is an error, not a warning."""
     path = Path(path)
-    chunks = list(iter_csv_chunks(path, chunk_bytes))
+    chunks = list(iter_csv_chunks(path, chunk_bytes, restarts=True))
     t = np.concatenate([c.t for c in chunks])
     xyz = np.concatenate([c.xyz for c in chunks])
     check_units_g(xyz, path.name, strict=strict_units)
@@ -32,9 +33,10 @@ def read_csv(path, subject: str | None = None, label: str | None = None,
     default_subject = subject or path.name.split(".")[0]
     subjects = np.concatenate([c.subjects for c in chunks]) if chunks[0].subjects is not None else \
         np.full(n, default_subject)
-    change = np.flatnonzero((labels[1:] != labels[:-1]) | (subjects[1:] != subjects[:-1])) + 1
-    edges = [0, *change.tolist(), n]
-    return [Recording(t[a:b], xyz[a:b], str(subjects[a]), str(labels[a]) or None, source=f"{path.name}:{a + 2}")
+    offsets = np.cumsum([0, *(len(c.t) for c in chunks[:-1])])
+    edges = [*np.concatenate([c.starts + o for c, o in zip(chunks, offsets)]).tolist(), n]
+    return [Recording(t[a:b], xyz[a:b], str(subjects[a]), str(labels[a]) or None,
+                      source=f"{path.name}:{chunks[0].first_line + a}")
             for a, b in zip(edges[:-1], edges[1:])]
 
 
@@ -50,3 +52,21 @@ def write_csv(path, t: np.ndarray, xyz: np.ndarray, label: str | None = None, su
         fh.write(f"{time_column},x,y,z{extra_header}\n".encode())
         np.savetxt(fh, table, fmt=[time_format, "%.5f", "%.5f", "%.5f"], delimiter=",",
                    footer="", comments="", newline=f"{extra}\n")
+
+
+def csv_files(path) -> list[Path]:
+    """The CSV/CSV.gz recordings at ``path`` (a file, or a folder's ``*.csv*``), or a one-line DataError."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise DataError(f"{path}: no such file or folder")
+    files = sorted(p for p in path.glob("*.csv*") if p.is_file())
+    if not files:
+        raise DataError(f"{path}: no .csv or .csv.gz files in this folder")
+    return files
+
+
+def read_csv_files(path, strict_units: bool = True) -> list[Recording]:
+    """Every recording of ``csv_files(path)``; for training, m/s^2 is an error (``strict_units``)."""
+    return [rec for f in csv_files(path) for rec in read_csv(f, strict_units=strict_units)]

@@ -52,31 +52,43 @@ def estimate_rate_hz(t: np.ndarray) -> float:
     return float(1.0 / np.median(dt))
 
 
-def check_units_g(xyz: np.ndarray, source: str = "", strict: bool = False) -> None:
-    """HARNet expects acceleration in g with gravity included (|a| ~ 1 g at rest).
+def units_problem(xyz: np.ndarray, block: int = 64) -> tuple[str, str] | None:
+    """("m/s^2" | "gravity_missing", reason) when ``xyz`` do not look like gravity-included g, else None.
 
-    m/s^2 data have a median magnitude near 9.8; gravity-removed data near 0. Either would be
-    silently misclassified, so say so. ``strict`` turns the m/s^2 case into an error.
-    """
+    HARNet expects acceleration in g with gravity included (|a| ~ 1 g at rest): m/s^2 data have a
+    median magnitude near 9.8; gravity-removed data a mean vector near 0 (see ``gravity_g``, ``block``).
+    Offline readers and the live windower (``runtime.windower.quality_flags``) both judge by this."""
+    if len(xyz) == 0:
+        return None
+    median_norm = float(np.median(np.linalg.norm(xyz, axis=1)))
+    if median_norm > MS2_MEDIAN_NORM:
+        return "m/s^2", f"median |a| = {median_norm:.2f}; this looks like m/s^2, not g (divide by 9.80665)"
+    gravity = gravity_g(xyz, block=block)
+    if gravity < GRAVITY_MISSING_G:
+        return "gravity_missing", (f"the mean acceleration vector is {gravity:.2f} g; this looks like gravity-removed "
+                                   f"acceleration, but HARNet was trained with gravity included")
+    return None
+
+
+def check_units_g(xyz: np.ndarray, source: str = "", strict: bool = False) -> None:
+    """Warn (``strict``: for m/s^2, raise a one-line DataError) when ``units_problem`` finds one:
+    either would be silently misclassified."""
     xyz = np.asarray(xyz)
     if not np.isfinite(xyz).all():
         bad = int((~np.isfinite(xyz)).any(axis=1).sum())
         raise DataError(f"{source}: {bad} samples are NaN or infinite")
-    if len(xyz) == 0:
+    problem = units_problem(xyz)
+    if problem is None:
         return
-    median_norm = float(np.median(np.linalg.norm(xyz, axis=1)))
-    if median_norm > 4.0:
-        msg = (f"{source}: median |a| = {median_norm:.2f}; this looks like m/s^2, not g "
-               f"(divide by 9.80665)")
-        if strict:
-            raise DataError(msg)
-        warnings.warn(msg, stacklevel=2)
-        return
-    gravity = gravity_g(xyz, block=64)
-    if gravity < GRAVITY_MISSING_G:
-        warnings.warn(f"{source}: the mean acceleration vector is {gravity:.2f} g; this looks like "
-                      f"gravity-removed acceleration, but HARNet was trained with gravity included", stacklevel=2)
+    kind, reason = problem
+    if strict and kind == "m/s^2":
+        raise DataError(f"{source}: {reason}")
+    warnings.warn(f"{source}: {reason}", stacklevel=2)
 
+
+# |a| is ~1 g at rest and rarely above 2 g for long even when running; in m/s^2 it is ~9.8. The live
+# windower withholds windows above this median as the offline readers refuse files above it.
+MS2_MEDIAN_NORM = 4.0
 
 # Gravity is the slow part of wrist acceleration: averaged over ~2 s, gravity-included data keep a
 # vector near 1 g whatever the wearer does, gravity-removed data average to ~0 even while walking

@@ -3,25 +3,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data.recording import GRAVITY_MISSING_G, gravity_g
+from ..data.recording import units_problem
 from .ring_buffer import RingBuffer
 from .samples import Window
 
-# Quality thresholds on a window in g. HARNet was trained on gravity-included g: a median magnitude
-# near 9.8 means m/s^2 was sent as g; a mean vector far below 1 g means gravity was removed (see
-# gravity_g: the median magnitude missed it whenever the wearer moved).
-MS2_MEDIAN_NORM = 4.0
+# Quality of a window in g: HARNet was trained on gravity-included g, so m/s^2 sent as g or data with
+# gravity removed are flagged by the same test the offline readers apply (data.recording.units_problem).
+UNIT_FLAGS = {"m/s^2": "units_look_like_m/s^2", "gravity_missing": "gravity_missing"}
 OUT_OF_RANGE_G = 16.0
 GRAVITY_BLOCK = 60          # 2 s at 30 Hz
 
 
 def quality_flags(x: np.ndarray) -> list[str]:
     """x: (T, 3). Flags that make the window's label untrustworthy."""
-    flags = []
-    if float(np.median(np.linalg.norm(x, axis=1))) > MS2_MEDIAN_NORM:
-        flags.append("units_look_like_m/s^2")
-    elif gravity_g(x, GRAVITY_BLOCK) < GRAVITY_MISSING_G:
-        flags.append("gravity_missing")
+    problem = units_problem(x, GRAVITY_BLOCK)
+    flags = [UNIT_FLAGS[problem[0]]] if problem else []
     if np.abs(x).max() > OUT_OF_RANGE_G:
         flags.append("out_of_range")
     return flags

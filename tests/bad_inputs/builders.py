@@ -48,16 +48,19 @@ def recording(rate=50.0, seconds=40.0, time_scale=1.0, time_offset=0.0, scale=1.
     return make
 
 
-def labelled(time_scale=1.0, time_offset=0.0, seconds=120.0, rate=50.0):
-    """A labelled two-subject training CSV (time,x,y,z,label,subject), for finetune/bench --data."""
+def labelled(time_scale=1.0, time_offset=0.0, seconds=120.0, rate=50.0, subjects=("s1", "s2"), scale=1.0,
+             restart=False):
+    """A labelled training CSV (time,x,y,z,label,subject; a walk and a sit run per subject), for
+    finetune/bench --data; ``scale`` 9.8 writes m/s^2, ``restart`` starts each run's time at 0."""
     def make(folder: Path, models) -> Path:
         rows = []
-        for s, subject in enumerate(("s1", "s2")):
+        for s, subject in enumerate(subjects):
             for a, label in enumerate(("walk", "sit")):
                 t, xyz = movement(rate, seconds / 4, gravity=True, seed=2 * s + a)
                 if label == "sit":
                     xyz = xyz * 0.05 + np.array([0.0, 0.0, -1.0])
-                start = (2 * s + a) * seconds / 4
+                xyz = xyz * scale
+                start = 0.0 if restart else (2 * s + a) * seconds / 4
                 for ti, (x, y, z) in zip((t + start) * time_scale + time_offset, xyz):
                     rows.append(f"{ti:.4f},{x:.4f},{y:.4f},{z:.4f},{label},{subject}")
         path = folder / "train.csv"
