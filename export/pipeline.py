@@ -20,6 +20,7 @@ from . import ExportError
 from .distil import student_schedule
 from .fold import prepare_for_export
 from .metadata import artefact_metadata
+from .equalize import equalise_activation_ranges
 from .orientation import input_range_g, orientation_sweep, rotated_references, with_rotated_copies
 from .validate import Thresholds, summary_markdown, validate_artefact
 
@@ -40,6 +41,7 @@ class ExportOptions:
     train: TrainConfig = field(default_factory=lambda: student_schedule(TrainConfig()))
     extra_metadata: dict = field(default_factory=dict)
     seed: int = 0
+    equalise: float = 1.0               # activation-range equalisation before int8 (equalize.py); 0: off
 
 
 def split_for_export(windows: WindowSet, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,6 +65,8 @@ def export_formats(names) -> list[ModelFormat]:
 
 def export_model_files(model, stem: str, out_dir: Path, options: ExportOptions, calibration: np.ndarray,
                        source_sha: str, scores: dict, log) -> list[tuple[Path, ModelFormat]]:
+    if options.int8 and options.equalise > 0 and equalise_activation_ranges(model, calibration, options.equalise):
+        log(f"  equalised {stem}'s activation ranges (strength {options.equalise}; same float function)")
     graph = prepare_for_export(model)
     written = []
     extra = {**options.extra_metadata, "evaluation": scores}
@@ -150,6 +154,7 @@ def export_checkpoint(checkpoint: Path, windows: WindowSet, out_dir: Path, optio
               "validation": {"windows": int(len(val_idx)), "subjects": val_subjects,
                              "subjects_seen_in_training": sorted(seen & set(val_subjects))},
               "calibration": {"windows": int(len(calib_idx)), "with_rotated_copies": int(len(calibration)),
+                              "activation_equalisation_strength": options.equalise,
                               "input_range_g": input_range_g(calibration)},
               "thresholds": options.thresholds.__dict__, "artefacts": artefacts}
     (out_dir / "export_report.json").write_text(json.dumps(report, indent=2))

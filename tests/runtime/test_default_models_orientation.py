@@ -8,13 +8,13 @@ from harnet_edge.runtime import open_engine
 from harnet_edge.runtime.defaults import DEFAULT_DIR
 from tests.export.int8_ranges import onnx_input_range_g, tflite_input_range_g
 
-# The shipped files still predate issue 13 (TFLite input -2.12..+0.90 g; 0.86 agreement in the worst
-# orientation). Strict: once `python scripts/build_default_models.py --holdout` is run to completion and
-# its files committed, these pass and the marker must go.
-PREDATE_ISSUE_13 = pytest.mark.xfail(strict=True, reason="shipped default models not yet rebuilt (issue 13)")
+# Rebuilt for issue 13 (+-4 g symmetric input, rotated calibration, jitter-consistent and int8-aware
+# training), the shipped int8 files still disagree with fp32 on more than 3 % of windows in their worst
+# orientations (docs/results/default_model.json: about 0.92 on held-out subjects). Strict: when a
+# rebuild reaches 0.97 in every orientation this test passes and the marker must go.
+BELOW_ORIENTATION_BAR = pytest.mark.xfail(strict=True, reason="worst-orientation int8 agreement below 0.97 (issue 13)")
 
 
-@PREDATE_ISSUE_13
 def test_shipped_int8_inputs_cover_two_g_on_every_axis():
     low, high = onnx_input_range_g(DEFAULT_DIR / "ds-small_int8.onnx")
     assert low <= -2 and high >= 2
@@ -31,7 +31,7 @@ def selfback_windows(datasets_root):
     return windows.x[picked]
 
 
-@PREDATE_ISSUE_13
+@BELOW_ORIENTATION_BAR
 @pytest.mark.parametrize("fmt", ["onnx", "tflite"])
 def test_shipped_int8_agrees_with_fp32_in_every_orientation(fmt, selfback_windows):
     from harnet_edge.export.orientation import orientation_sweep, rotated_references

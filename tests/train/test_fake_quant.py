@@ -1,0 +1,42 @@
+"""Quantisation-aware fine-tuning rounds where the int8 export rounds, and leaves a plain model behind."""
+import torch
+
+from harnet_edge.export.orientation import MIN_INPUT_RANGE_G
+from harnet_edge.models.student import StudentCNN
+from harnet_edge.train.fake_quant import INPUT_RANGE_G, int8_rounding
+
+
+def _student():
+    torch.manual_seed(0)
+    return StudentCNN("ds-tiny", 3).eval()
+
+
+def test_input_scale_is_the_exports():
+    assert INPUT_RANGE_G == MIN_INPUT_RANGE_G
+
+
+def test_inside_the_block_inputs_and_weights_are_rounded():
+    model, x = _student(), torch.randn(4, 3, 300) * 0.5
+    step = 2 * INPUT_RANGE_G / 255
+    nudged = x + 0.2 * step * (torch.round(x / step) * step > x).float()   # stays on the same grid point
+    plain = model(x)
+    assert not torch.equal(plain, model(nudged))
+    with int8_rounding(model):
+        model.train()
+        model(x)          # ranges tracked from a training batch
+        model.eval()
+        assert torch.equal(model(x), model(nudged))
+        conv = next(m for m in model.modules() if isinstance(m, torch.nn.Conv1d))
+        levels = torch.unique(conv.weight[0] / (conv.weight[0].abs().max() / 127))
+        assert torch.allclose(levels, levels.round(), atol=1e-4)
+
+
+def test_afterwards_the_model_is_plain_and_keeps_its_weights():
+    model = _student()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with int8_rounding(model):
+        model(torch.randn(2, 3, 300))
+    after = model.state_dict()
+    assert after.keys() == before.keys()
+    assert all(torch.equal(after[k], before[k]) for k in before)
+    assert not model._forward_pre_hooks and not model.classifier._forward_hooks
