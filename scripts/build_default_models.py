@@ -163,6 +163,7 @@ def main() -> int:
         final = train_student(fit_idx, val_idx)
     if final is not None:
         save_checkpoint(final, ckpt, {"evaluation": {name: scores}, "dataset": "selfBACK wrist", "citation": CITATION,
+                          "trained_by": "python scripts/build_default_models.py " + " ".join(sys.argv[1:]),
                           "training_data": {"windows": int(np.isin(windows.subjects, train_subjects).sum()),
                                             "subjects": train_subjects}})
     if args.train_only:
@@ -177,7 +178,10 @@ def main() -> int:
                                               "worst_orientation_agreement": (a.get("orientation_sweep") or {}).get("min_agreement")}
                                              for a in report["artefacts"]]}
     (DEFAULT_DIR / "README.json").write_text(json.dumps(summary, indent=2))
-    write_results_fragment(scores, report, " ".join(sys.argv[1:]))
+    from harnet_edge.models.checkpoints import load_checkpoint
+    trained_by = load_checkpoint(ckpt)[1].get("trained_by")
+    command = "python scripts/build_default_models.py " + " ".join(sys.argv[1:])
+    write_results_fragment(scores, report, f"{trained_by}`, then `{command}" if trained_by and trained_by != command else command)
     print(json.dumps(summary, indent=2))
     return 0
 
@@ -185,7 +189,7 @@ def main() -> int:
 def write_results_fragment(scores: dict, report: dict, argv: str) -> None:
     """docs/results/default_model.json and the README fragment default_model.md."""
     wrist = scores.get("other_wrist") or {}
-    lines = [f"Built-in model (`python scripts/build_default_models.py {argv}`; `docs/results/default_model.json`): "
+    lines = [f"Built-in model (`{argv}`; `docs/results/default_model.json`): "
              f"`ds-small` on selfBACK wrist, 9 classes, {scores['protocol']}: macro F1 "
              f"{scores['macro_f1_mean']:.3f} ± {scores['macro_f1_sd']:.3f}, kappa {scores['kappa_mean']:.3f} ± "
              f"{scores['kappa_sd']:.3f}"]
