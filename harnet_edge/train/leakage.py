@@ -55,19 +55,21 @@ def pretraining_check(init: str, dataset: str, test_subjects, log=None) -> dict:
     if init == "scratch":
         return {"init": "scratch", "protocol": "none (random initialisation)", "test_subjects_seen": [],
                 "leakage_free": True}
-    seen = seen_subjects(metadata_of_init(init))
+    return check_seen(seen_subjects(metadata_of_init(init)), str(init), dataset, test_subjects, log)
+
+
+def check_seen(seen: dict | None, name: str, dataset: str, test_subjects, log=None) -> dict:
     leaked = overlap(seen, dataset, sorted({str(s) for s in test_subjects}))
-    report = {"init": str(init), "protocol": protocol_text(seen), "test_subjects_seen": leaked or [],
+    report = {"init": name, "protocol": protocol_text(seen), "test_subjects_seen": leaked or [],
               "leakage_free": None if leaked is None else not leaked}
     if seen is not None:
         report.update(datasets=seen["datasets"], excluded_subjects_of=seen["excluded_subjects_of"])
     message = None
     if leaked:
-        message = (f"warning: {Path(init).name} saw test subjects {', '.join(leaked)} of {dataset} before "
+        message = (f"warning: {Path(name).name} saw test subjects {', '.join(leaked)} of {dataset} before "
                    f"fine-tuning ({report['protocol']}); these scores are not leakage-free")
     elif leaked is None:
-        message = (f"note: {Path(init).name} records no pretraining data, so test-subject leakage cannot be "
-                   f"checked")
+        message = f"note: {Path(name).name} records no pretraining data, so test-subject leakage cannot be checked"
     if message:
         (log or (lambda m: print(m, file=sys.stderr)))(message)
     return report
