@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..formats import FORMATS
-from .train_cmd import add_data_args, add_train_args, add_window_args, check_scheme, load_windows
+from .train_cmd import add_data_args, add_train_args, add_window_args, check_scheme, command_line, load_windows
 
 
 def register(sub) -> None:
@@ -112,6 +112,8 @@ def run_transfer_distil(args, windows, classes, scheme, config, student_config) 
     results, folds = distil_transfer_cv(windows, classes, args.variant, args.init, config, scheme, pool, student_config,
                                         args.student, args.transfer_views, args.temperature, args.alpha,
                                         teachers=args.teachers)
+    for r in results:
+        r["command"] = command_line()
     for r in results[1:]:
         r["transfer_set"] = {"datasets": names, "views": args.transfer_views, "temperature": args.temperature,
                              "alpha": args.alpha, "pool_windows": len(pool), "folds": folds}

@@ -99,6 +99,14 @@ def load_windows(args, window_s: float = 10.0):
     return windows
 
 
+def command_line() -> str:
+    """The command as typed (recorded in results files, so a figure names what measured it)."""
+    import shlex
+    import sys
+
+    return "harnet-edge " + shlex.join(sys.argv[1:])
+
+
 def check_scheme(scheme: str, windows, allow_none: bool = True) -> str:
     """A protocol the data can hold, or a one-line DataError (not a fold trained on 0 windows)."""
     from ..data.recording import DataError
@@ -146,6 +154,8 @@ def run_finetune(args) -> int:
                                  keep_folds=args.out / "folds" if args.keep_fold_models else None))
         if args.baseline:
             results.append(random_forest_cv(windows, classes, scheme, args.seed))
+        for r in results:
+            r["command"] = command_line()
         reference = PAPER_ADL_F1 if windows.stats["dataset"] == "adl" else None
         print(results_table(results, reference))
         if is_main_process():
