@@ -27,13 +27,12 @@ def pool_mask(pool_subjects: np.ndarray, held_out_keys: set[str]) -> np.ndarray:
 
 
 def views_of(x: np.ndarray, views: int, config: TrainConfig, seed: int, chunk: int = 1024) -> np.ndarray:
-    """View 0 as recorded; views 1.. through the training augmentation (other wrist, strap turn,
-    axis swap, rotation, as ``fit`` draws them)."""
+    """``views`` copies of every window, each through the training augmentation as ``fit`` draws it
+    (other wrist, strap turn, axis swap, rotation): the teacher learnt on such views, and the
+    student must answer for every way the band is worn."""
     generator = torch.Generator().manual_seed(seed)
-    out = [x]
-    for _ in range(1, views):
-        out.append(np.concatenate([augmented_view(torch.from_numpy(np.ascontiguousarray(x[a:a + chunk])),
-                                                  generator, config).numpy() for a in range(0, len(x), chunk)]))
+    out = [np.concatenate([augmented_view(torch.from_numpy(np.ascontiguousarray(x[a:a + chunk])), generator,
+                                          config).numpy() for a in range(0, len(x), chunk)]) for _ in range(views)]
     return np.concatenate(out).astype(np.float32)
 
 

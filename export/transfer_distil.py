@@ -4,6 +4,7 @@ fold's student also quantised to int8 ONNX and scored, so int8 vs fp32 is measur
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,14 @@ from harnet_edge.train.loop import TrainConfig, class_weights, fit, predict_prob
 from .transfer import build_transfer_set, cached_distillation_loss, teacher_log_probs
 
 
-def load_fold_teacher(folder: Path, fold: int, test_subjects, dataset: str):
+def load_fold_teacher(folder: Path, fold: int, test_subjects, dataset: str, wait_s: float = 0):
     """The fold's saved model and metadata, refused unless it was held out from exactly this fold's
-    test subjects."""
+    test subjects. ``wait_s``: how long to wait for the file (a finetune beside us writes it
+    atomically when the fold is done)."""
     path = Path(folder) / f"fold{fold + 1}.safetensors"
+    deadline = time.monotonic() + wait_s
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(min(10.0, max(0.0, deadline - time.monotonic())))
     model, meta = load_checkpoint(path)
     expected = sorted({str(s) for s in test_subjects})
     if meta.get("test_subjects") != expected:
@@ -57,7 +62,7 @@ def int8_predictions(student: StudentCNN, calibration: np.ndarray, x_test: np.nd
 def distil_transfer_cv(windows: WindowSet, classes: list[str], teacher_variant: str, init: str, config: TrainConfig,
                        scheme: str, pool: WindowSet, student_config: TrainConfig, student_variant: str = "ds-small",
                        views: int = 2, temperature: float = 4.0, alpha: float = 0.7, lr: float = 1e-3,
-                       teachers: Path | None = None, int8: bool = True, calibration_windows: int = 200,
+                       teachers: Path | None = None, wait_for_teachers_s: float = 0, int8: bool = True, calibration_windows: int = 200,
                        log=print) -> tuple[list[dict], list[dict]]:
     """[teacher, student(, student int8)] results and one transfer-set record per fold."""
     dataset = windows.stats.get("dataset", "?")
@@ -70,7 +75,7 @@ def distil_transfer_cv(windows: WindowSet, classes: list[str], teacher_variant: 
         seed = config.seed + fold
         test_subjects = np.unique(windows.subjects[test_idx])
         if teachers is not None:
-            teacher, meta = load_fold_teacher(teachers, fold, test_subjects, dataset)
+            teacher, meta = load_fold_teacher(teachers, fold, test_subjects, dataset, wait_for_teachers_s)
             # the backbone the teacher started from, against this fold's test subjects
             fold_checks.append(check_seen(meta.get("pretraining_data"), meta.get("init", str(teachers)), dataset,
                                           test_subjects, log))
@@ -82,7 +87,7 @@ def distil_transfer_cv(windows: WindowSet, classes: list[str], teacher_variant: 
         cfg = TrainConfig(**{**student_config.__dict__, "seed": seed, "lr": lr, "freeze_backbone": False})
         x, yt, record = build_transfer_set(pool, held_out, windows.x[fit_idx], y[fit_idx], views, cfg, seed)
         log(f"  fold {fold + 1}: transfer set {record['windows']} windows ({record['labelled_windows']} labelled + "
-            f"{record['unlabelled_windows']} unlabelled, x{views} views); teacher scoring it")
+            f"{record['unlabelled_windows']} unlabelled, x{views} augmented views); teacher scoring it")
         logp = teacher_log_probs(teacher, x, device=config.device)
         student = StudentCNN(student_variant, num_classes=len(classes), classes=classes,
                              window_seconds=teacher.window_len // 30)

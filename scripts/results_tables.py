@@ -77,8 +77,8 @@ def distil_line(results_dir: Path) -> str:
                       for s in subjects)
     transfer = student.get("transfer_set")
     how = (f"distilled per fold on a transfer set of {', '.join(transfer['datasets'])} windows minus the fold's test "
-           f"and validation volunteers plus its training windows, {transfer['views']} views each (as recorded + "
-           f"augmented), teacher soft labels at temperature {transfer['temperature']:g}"
+           f"and validation volunteers plus its training windows, {transfer['views']} augmented view(s) each, "
+           f"teacher soft labels at temperature {transfer['temperature']:g}"
            if transfer else "distilled on the labelled training folds")
     teacher_from = teacher.get("pretraining", {}).get("protocol", "pretraining not recorded")
     gap = 100 * (student["macro_f1_mean"] - teacher["macro_f1_mean"])

@@ -41,7 +41,11 @@ def register(sub) -> None:
                    help="distil on a transfer set: every window of these datasets (comma list of adl-all, selfback) "
                         "minus each fold's test and validation subjects, plus the fold's training windows, in "
                         "augmented views scored once by the teacher")
-    p.add_argument("--transfer-views", type=int, default=2, help="views per window: as recorded + N-1 augmented")
+    p.add_argument("--transfer-views", type=int, default=2,
+                   help="augmented views per transfer window, each scored by the teacher (default 2)")
+    p.add_argument("--transfer-hop", type=float, help="seconds between transfer windows (default: the window length)")
+    p.add_argument("--wait-for-teachers", type=float, default=0, metavar="SECONDS",
+                   help="wait up to this long for each fold's teacher file (run beside the finetune writing them)")
     p.add_argument("--temperature", type=float, default=4.0)
     p.add_argument("--alpha", type=float, default=0.7, help="weight of the soft (teacher) term")
     p.add_argument("--teachers", type=Path,
@@ -107,15 +111,15 @@ def run_transfer_distil(args, windows, classes, scheme, config, student_config) 
 
     names = parse_names(args.transfer or "", PRETRAIN_DATASETS, "--transfer")
     window_s = windows.stats.get("window_s", 10.0)
-    pool = (unlabelled_windows(names, args.root or datasets_root(), window_s, window_s / 2)[0] if names
+    pool = (unlabelled_windows(names, args.root or datasets_root(), window_s, args.transfer_hop or window_s)[0] if names
             else windows.subset(np.zeros(len(windows), bool)))
     results, folds = distil_transfer_cv(windows, classes, args.variant, args.init, config, scheme, pool, student_config,
                                         args.student, args.transfer_views, args.temperature, args.alpha,
-                                        teachers=args.teachers)
+                                        teachers=args.teachers, wait_for_teachers_s=args.wait_for_teachers)
     for r in results:
         r["command"] = command_line()
     for r in results[1:]:
-        r["transfer_set"] = {"datasets": names, "views": args.transfer_views, "temperature": args.temperature,
+        r["transfer_set"] = {"datasets": names, "views": args.transfer_views, "hop_s": args.transfer_hop or window_s, "temperature": args.temperature,
                              "alpha": args.alpha, "pool_windows": len(pool), "folds": folds}
     print(results_table(results))
     print(f"results: {write_results(results, args.out, 'distil_results')}")
