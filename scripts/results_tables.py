@@ -91,7 +91,21 @@ def distil_line(results_dir: Path) -> str:
         line += (f"; int8 ONNX student {mean_sd(int8, 'macro_f1')} "
                  f"({100 * (int8['macro_f1_mean'] - student['macro_f1_mean']):+.1f} points against fp32)")
     return (line + f". Student vs teacher per volunteer: {pairs}; the student is at least as good on {len(better)} of "
-            f"{len(subjects)}, lowest {f1(student, worst):.2f} on {worst}.")
+            f"{len(subjects)}, lowest {f1(student, worst):.2f} on {worst}. " + targets(teacher, student, int8))
+
+
+def targets(teacher: dict, student: dict, int8: dict | None) -> str:
+    """The issue's targets for the student, met or missed by how much (points of macro F1)."""
+    gap = 100 * (teacher["macro_f1_mean"] - student["macro_f1_mean"])
+    below = sorted(s for s, v in student["per_subject"].items() if v["macro_f1"] < 0.5)
+    checks = [f"within 1 point of the teacher: {'met' if gap <= 1 else f'missed by {gap - 1:.1f} points'}",
+              "no volunteer below 0.5: " + ("met" if not below else f"missed on {', '.join(below)}")]
+    if int8:
+        drop = 100 * (student["macro_f1_mean"] - int8["macro_f1_mean"])
+        checks.append(f"int8 within 1 point of fp32: {'met' if drop <= 1 else f'missed by {drop - 1:.1f} points'}")
+    short = 100 * (0.83 - student["macro_f1_mean"])
+    checks.append(f"goal 0.83: {'met' if short <= 0 else f'{short:.1f} points short'}")
+    return f"Targets: {'; '.join(checks)}."
 
 
 def builtin_line(readme_json: Path) -> str:
