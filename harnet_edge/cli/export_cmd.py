@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..formats import FORMATS
-from .train_cmd import add_data_args, add_train_args, add_window_args, check_scheme, load_windows
+from .train_cmd import add_data_args, add_train_args, add_window_args, check_scheme, command_line, load_windows
 
 
 def register(sub) -> None:
@@ -37,6 +37,19 @@ def register(sub) -> None:
     p.add_argument("--student-epochs", type=int, help="default 40")
     p.add_argument("--student-patience", type=int, help="default 8")
     p.add_argument("--cv", default=None)
+    p.add_argument("--transfer", metavar="DATASETS",
+                   help="distil on a transfer set: every window of these datasets (comma list of adl-all, selfback) "
+                        "minus each fold's test and validation subjects, plus the fold's training windows, in "
+                        "augmented views scored once by the teacher")
+    p.add_argument("--transfer-views", type=int, default=2,
+                   help="augmented views per transfer window, each scored by the teacher (default 2)")
+    p.add_argument("--transfer-hop", type=float, help="seconds between transfer windows (default: the window length)")
+    p.add_argument("--wait-for-teachers", type=float, default=0, metavar="SECONDS",
+                   help="wait up to this long for each fold's teacher file (run beside the finetune writing them)")
+    p.add_argument("--temperature", type=float, default=4.0)
+    p.add_argument("--alpha", type=float, default=0.7, help="weight of the soft (teacher) term")
+    p.add_argument("--teachers", type=Path,
+                   help="folder of per-fold teachers from `finetune --keep-fold-models` (instead of training them)")
     p.add_argument("-o", "--out", type=Path, default=Path("runs/distil"))
     p.set_defaults(func=run_distil)
 
@@ -78,8 +91,36 @@ def run_distil(args) -> int:
                          amp=not args.no_amp, device=args.device, seed=args.seed, max_steps=args.max_steps)
     student_config = student_schedule(config, args.student_epochs, args.student_patience)
     scheme = check_scheme(args.cv or windows.stats["cv"], windows, allow_none=False)
-    results = distil_cv(windows, classes, args.variant, args.init, config, scheme, args.student,
-                        student_config=student_config)
+    if args.transfer or args.teachers:
+        return run_transfer_distil(args, windows, classes, scheme, config, student_config)
+    results = distil_cv(windows, classes, args.variant, args.init, config, scheme,
+                        args.student, student_config=student_config)
+    print(results_table(results))
+    print(f"results: {write_results(results, args.out, 'distil_results')}")
+    return 0
+
+
+def run_transfer_distil(args, windows, classes, scheme, config, student_config) -> int:
+    import numpy as np
+
+    from harnet_edge.data.datasets import datasets_root
+    from harnet_edge.data.provenance import PRETRAIN_DATASETS, parse_names
+    from harnet_edge.data.unlabelled import unlabelled_windows
+    from harnet_edge.export.transfer_distil import distil_transfer_cv
+    from harnet_edge.train.report import results_table, write_results
+
+    names = parse_names(args.transfer or "", PRETRAIN_DATASETS, "--transfer")
+    window_s = windows.stats.get("window_s", 10.0)
+    pool = (unlabelled_windows(names, args.root or datasets_root(), window_s, args.transfer_hop or window_s)[0] if names
+            else windows.subset(np.zeros(len(windows), bool)))
+    results, folds = distil_transfer_cv(windows, classes, args.variant, args.init, config, scheme, pool, student_config,
+                                        args.student, args.transfer_views, args.temperature, args.alpha,
+                                        teachers=args.teachers, wait_for_teachers_s=args.wait_for_teachers)
+    for r in results:
+        r["command"] = command_line()
+    for r in results[1:]:
+        r["transfer_set"] = {"datasets": names, "views": args.transfer_views, "hop_s": args.transfer_hop or window_s, "temperature": args.temperature,
+                             "alpha": args.alpha, "pool_windows": len(pool), "folds": folds}
     print(results_table(results))
     print(f"results: {write_results(results, args.out, 'distil_results')}")
     return 0

@@ -46,6 +46,8 @@ def register(sub) -> None:
     p.add_argument("--baseline", action="store_true", help="also evaluate the random forest on the same folds")
     p.add_argument("--name", help="name of this model in tables (default from variant/init)")
     p.add_argument("--no-final", action="store_true", help="skip training the final all-subject model")
+    p.add_argument("--keep-fold-models", action="store_true",
+                   help="save each fold's model as OUT/folds/foldK.safetensors (teachers for distil --teachers)")
     p.add_argument("-o", "--out", type=Path, default=Path("runs/finetune"))
     p.set_defaults(func=run_finetune)
 
@@ -58,8 +60,11 @@ def register(sub) -> None:
 
     p = sub.add_parser("pretrain", help="self-supervised multi-task pretraining of the HARNet backbone")
     p.add_argument("--data", default="adl-all",
-                   help="folder of .npy window shards, or a dataset name: adl-all (all 14 ADL activities, "
-                        "16 volunteers), selfback")
+                   help="folder of .npy window shards, or dataset names, comma-separated: adl-all (all 14 ADL "
+                        "activities, 16 volunteers), selfback")
+    p.add_argument("--exclude-subjects-of", metavar="BENCHMARKS",
+                   help="comma list of benchmarks (adl, selfback) whose subjects never reach pretraining, so the "
+                        "backbone stays disjoint from their test folds")
     p.add_argument("--root", type=Path)
     p.add_argument("--variant", default="harnet10", choices=["harnet5", "harnet10", "harnet30"])
     p.add_argument("--steps", type=int, default=1000)
@@ -92,6 +97,14 @@ def load_windows(args, window_s: float = 10.0):
         keep = sorted(set(windows.subjects.tolist()))[:args.limit_subjects]
         windows = windows.subset(np.isin(windows.subjects, keep))
     return windows
+
+
+def command_line() -> str:
+    """The command as typed (recorded in results files, so a figure names what measured it)."""
+    import shlex
+    import sys
+
+    return "harnet-edge " + shlex.join(sys.argv[1:])
 
 
 def check_scheme(scheme: str, windows, allow_none: bool = True) -> str:
@@ -137,9 +150,12 @@ def run_finetune(args) -> int:
               f"without early stopping and nothing is scored")
     results = []
     if scheme != "none":
-        results.append(harnet_cv(name, windows, classes, args.variant, args.init, config, scheme))
+        results.append(harnet_cv(name, windows, classes, args.variant, args.init, config, scheme,
+                                 keep_folds=args.out / "folds" if args.keep_fold_models else None))
         if args.baseline:
             results.append(random_forest_cv(windows, classes, scheme, args.seed))
+        for r in results:
+            r["command"] = command_line()
         reference = PAPER_ADL_F1 if windows.stats["dataset"] == "adl" else None
         print(results_table(results, reference))
         if is_main_process():
@@ -151,8 +167,10 @@ def run_finetune(args) -> int:
         path = args.out / "model.safetensors"
         scores = {r["model"]: {k: r[k] for k in ("macro_f1_mean", "macro_f1_sd", "kappa_mean", "kappa_sd")}
                   for r in results}
+        from ..train.leakage import metadata_of_init, seen_subjects
+
         save_checkpoint(model, path, {"training_data": training_summary(windows), "evaluation": scores,
-                                      "init": args.init, "freeze_backbone": args.freeze_backbone, "protocol": scheme})
+                                      "init": args.init, "pretraining_data": seen_subjects(metadata_of_init(args.init)), "freeze_backbone": args.freeze_backbone, "protocol": scheme})
         print(f"final model (all subjects): {path}")
     return 0
 
@@ -181,6 +199,10 @@ def run_pretrain(args) -> int:
 
     data = Path(args.data)
     shards = sorted(data.glob("*.npy")) if data.is_dir() else []
+    if args.exclude_subjects_of and data.exists():
+        raise DataError("--exclude-subjects-of needs named datasets (adl-all, selfback), not a file or folder")
+    # which people the backbone sees, recorded in it (finetune --init compares them with its test subjects)
+    record = {"datasets": [str(data)], "subjects": [f"{data}:{p.stem}" for p in shards], "excluded_subjects": []}
     if not shards:
         from ..models.harnet import WINDOW_SECONDS
 
@@ -194,23 +216,29 @@ def run_pretrain(args) -> int:
             except DataError:
                 raise DataError(f"--data {data}: no .npy window shards and no .csv/.csv.gz recordings") from None
             windows = csv_windows(data, seconds, seconds / 2, labelled=False)     # labels are ignored
-        elif args.data in ("adl-all", "selfback"):
-            from ..data import make_windows, read_hmp_adl, read_selfback_wrist
-            from ..data.datasets import datasets_root
-
-            root = args.root or datasets_root()
-            recordings = (read_hmp_adl(root / "hmp_adl", classes=None, subjects=None) if args.data == "adl-all"
-                          else read_selfback_wrist(root / "selfback_wrist"))
-            windows = make_windows(recordings, seconds, seconds / 2)
+            record["subjects"] = sorted({f"{data}:{s}" for s in windows.subjects.tolist()})
+            folder = args.out.parent / f"shards_{data.name}"
         else:
-            raise DataError(f"--data must be a folder of .npy shards, CSV recordings (file or folder), adl-all or "
-                            f"selfback; got {args.data!r}")
-        shards = shards_for(windows, args.out.parent / f"shards_{data.name}")
+            from ..data.datasets import datasets_root
+            from ..data.provenance import PRETRAIN_DATASETS, SOURCE_OF, excluded_keys, parse_names
+            from ..data.unlabelled import unlabelled_windows
+
+            names = parse_names(args.data)
+            if not names or any(n not in PRETRAIN_DATASETS for n in names):
+                raise DataError(f"--data must be a folder of .npy shards, CSV recordings (file or folder), or "
+                                f"adl-all, selfback (comma-separated); got {args.data!r}")
+            root = args.root or datasets_root()
+            exclude_of = parse_names(args.exclude_subjects_of, sorted(SOURCE_OF), "--exclude-subjects-of")
+            windows, record = unlabelled_windows(names, root, seconds, seconds / 2, excluded_keys(exclude_of, root))
+            record["excluded_subjects_of"] = exclude_of
+            folder = args.out.parent / (f"shards_{'+'.join(names)}" +
+                                        (f"_minus_{'+'.join(exclude_of)}" if exclude_of else ""))
+        shards = shards_for(windows, folder)
         print(f"{args.data}: {len(windows)} unlabelled windows in {len(shards)} subject shards")
     config = PretrainConfig(variant=args.variant, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                             tasks=tuple(args.tasks.split(",")), workers=args.workers, amp=not args.no_amp,
                             compile=args.compile, device=args.device, seed=args.seed)
-    summary = pretrain(shards, args.out, config)
+    summary = pretrain(shards, args.out, config, pretraining_data=record)
     print(json.dumps(summary, indent=2))
     print(f"backbone: {args.out.with_suffix('.safetensors')} and {args.out.with_suffix('.mdl')} (published layout)")
     return 0
@@ -222,6 +250,9 @@ def shards_for(windows, folder: Path) -> list[Path]:
     from ..train.pretrain import write_shards
 
     rank, world, _ = distributed_context()
+    if rank == 0:
+        for stale in Path(folder).glob("*.npy"):   # a shard left by another selection must not join in
+            stale.unlink()
     shards = write_shards(windows, folder) if rank == 0 else []
     if world > 1:
         import torch

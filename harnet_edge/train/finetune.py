@@ -30,17 +30,41 @@ def build_harnet(init: str, variant: str, classes: list[str]) -> HARNet:
 
 
 def harnet_cv(name: str, windows: WindowSet, classes: list[str], variant: str, init: str,
-              config: TrainConfig, scheme: str, log=print) -> dict:
+              config: TrainConfig, scheme: str, log=print, keep_folds: Path | None = None) -> dict:
+    """Cross-validated scores; ``keep_folds``: a folder for each fold's model (distillation teachers)."""
+    from .leakage import pretraining_check, seen_subjects, metadata_of_init
+
     y = encode_labels(windows, classes)
+    check = pretraining_check(init, windows.stats.get("dataset", "?"), windows.subjects)
+    seen = seen_subjects(metadata_of_init(init))
 
     def train_and_predict(fit_idx, val_idx, test_idx, fold):
         model = build_harnet(init, variant, classes)
         cfg = TrainConfig(**{**config.__dict__, "seed": config.seed + fold})
         fit(model, windows.x[fit_idx], y[fit_idx], len(classes), windows.x[val_idx], y[val_idx], cfg,
             description=f"{name} fold {fold + 1}")
+        if keep_folds is not None:
+            save_fold_model(model, Path(keep_folds), fold, windows, fit_idx, val_idx, test_idx, init, seen)
         return predict_proba(model, windows.x[test_idx], device=config.device).argmax(1)
 
-    return cross_validate(name, windows, classes, scheme, train_and_predict, config.seed, log)
+    result = cross_validate(name, windows, classes, scheme, train_and_predict, config.seed, log)
+    result["pretraining"] = check
+    return result
+
+
+def save_fold_model(model: HARNet, folder: Path, fold: int, windows: WindowSet, fit_idx, val_idx, test_idx,
+                    init: str, seen: dict | None) -> Path:
+    """``fold<k>.safetensors``: the fold's model with the subjects it was trained, validated and tested on."""
+    from ..models.checkpoints import save_checkpoint
+
+    subjects = lambda idx: sorted({str(s) for s in windows.subjects[idx]})
+    path = folder / f"fold{fold + 1}.safetensors"
+    save_checkpoint(model.cpu(), path, {
+        "fold": fold + 1, "test_subjects": subjects(test_idx), "validation_subjects": subjects(val_idx),
+        "init": str(init), "pretraining_data": seen,
+        "training_data": {"dataset": windows.stats.get("dataset", "?"), "subjects": subjects(fit_idx),
+                          "windows": len(fit_idx)}})
+    return path
 
 
 def train_final(windows: WindowSet, classes: list[str], variant: str, init: str, config: TrainConfig) -> HARNet:

@@ -44,6 +44,13 @@ class TrainConfig:
     max_steps: int | None = None   # for smoke tests: stop after this many optimiser steps
 
 
+def augmented_view(xb: torch.Tensor, generator: torch.Generator, config: TrainConfig) -> torch.Tensor:
+    """The training augmentation: how the window would read worn otherwise, then rotated and jittered."""
+    xb = random_orientation(random_wearing(xb, generator, config.mirror_p, config.strap_deg),
+                            generator, config.orientation_p)
+    return jitter(augment(xb, generator, config.rotation_deg, config.axis_swap), generator, config.noise_g)
+
+
 def class_weights(y: np.ndarray, n_classes: int) -> torch.Tensor:
     y = y[y >= 0]  # -1 marks unlabelled windows (distillation)
     counts = np.bincount(y, minlength=n_classes).astype(np.float32)
@@ -148,10 +155,7 @@ def fit(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, n_classes: i
                 idx = batch[rank::world]
                 xb, yb = x_train_t[idx].to(device), y_train_t[idx].to(device)
                 if config.augment:
-                    xb = random_orientation(random_wearing(xb, generator, config.mirror_p, config.strap_deg),
-                                            generator, config.orientation_p)
-                    xb = jitter(augment(xb, generator, config.rotation_deg, config.axis_swap), generator,
-                                config.noise_g)
+                    xb = augmented_view(xb, generator, config)
                 with autocast_for(device, config.amp):
                     if config.consistency > 0:
                         loss = consistent_loss(train_model, xb, yb, idx, loss_fn, config, generator)

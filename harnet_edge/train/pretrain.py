@@ -112,7 +112,7 @@ def write_shards(windows, folder) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for subject in np.unique(windows.subjects):
-        path = folder / f"{subject}.npy"
+        path = folder / f"{str(subject).replace(':', '_')}.npy"   # keys are <source>:<id>
         np.save(path, windows.x[windows.subjects == subject].astype(np.float32))
         paths.append(path)
     return paths
@@ -147,7 +147,10 @@ class PretrainConfig:
     show_progress: bool = True
 
 
-def pretrain(shards: list[Path], out: Path, config: PretrainConfig, log=print) -> dict:
+def pretrain(shards: list[Path], out: Path, config: PretrainConfig, log=print,
+             pretraining_data: dict | None = None) -> dict:
+    """``pretraining_data``: which datasets and subjects the shards hold (data/unlabelled.py); saved in
+    the checkpoint so fine-tuning can tell whether a test subject was seen."""
     rank, world, local_rank = distributed_context()
     seed_everything(config.seed + rank)
     device = pick_device(config.device)
@@ -201,7 +204,8 @@ def pretrain(shards: list[Path], out: Path, config: PretrainConfig, log=print) -
         out = Path(out)
         model.backbone.classes = ["pretext_a", "pretext_b"]
         save_checkpoint(model.backbone, out.with_suffix(".safetensors"),
-                        {"pretraining": summary, "pretext_tasks": list(config.tasks)})
+                        {"pretraining": summary, "pretext_tasks": list(config.tasks),
+                         **({"pretraining_data": pretraining_data} if pretraining_data else {})})
         heads = {f"{HEAD_NAMES[t]}.{k}": v for t in HEAD_NAMES
                  for k, v in getattr(model, HEAD_NAMES[t]).state_dict().items()}
         save_published_layout(model.backbone, out.with_suffix(".mdl"), heads)
