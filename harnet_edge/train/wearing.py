@@ -46,7 +46,7 @@ def rotate(x: np.ndarray, rotation: np.ndarray) -> np.ndarray:
 
 
 def random_wearing(x: torch.Tensor, generator: torch.Generator | None = None, mirror_p: float = 0.5,
-                   strap_deg: float = 180.0) -> torch.Tensor:
+                   strap_deg: float = 30.0) -> torch.Tensor:
     """Training augmentation: each window on the other wrist with probability ``mirror_p``, and the
     band turned about the forearm by an angle uniform in +-``strap_deg``."""
     n = x.shape[0]
