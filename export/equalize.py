@@ -60,12 +60,14 @@ def equalise_activation_ranges(model: nn.Module, windows: np.ndarray, strength: 
     """Rescale ``model`` in place (same float function) so its ReLU channels' ranges over ``windows``
     move towards each layer's widest; False (model untouched) if its layout is not a plain chain."""
     triples = conv_bn_relu_chain(model)
-    if triples is None:
+    if triples is None or len(windows) == 0:
         return False
     peaks = channel_peaks(model, [relu for _, _, relu in triples], windows)
     readers = [conv for conv, _, _ in triples[1:]] + [model.classifier]
     for (_, bn, _), peak, reader in zip(triples, peaks, readers):
-        live = peak > 0
+        live = peak > 0       # NaN compares False: a channel without a finite positive peak keeps scale 1
+        if not live.any():
+            continue          # no channel of this layer fired on these windows: nothing to balance
         scale = torch.ones_like(peak)
         scale[live] = (peak[live].max() / peak[live]).pow(strength).clamp(1.0, MAX_SCALE)
         bn.weight.mul_(scale)

@@ -1,12 +1,15 @@
 """Reproduce the built-in default models from ../shared/datasets/selfback_wrist.
 
 1. selfBACK wrist, 9 classes, 10 s windows at 30 Hz (anti-aliased from 100 Hz), 33 subjects.
-2. Held-out scores: grouped 5-fold by subject (no subject in both train and test).
-3. The shipped model: trained on every subject (whole subjects held out for early stopping), then
-   exported (ONNX/TFLite, fp32/int8, calibrated on real windows) and validated by the export stage.
-4. The small artefacts are copied into harnet_edge/default_models/ with their metadata inside.
+2. Held-out scores: with ``--holdout``, the export's validation subjects are held out and the model is
+   trained once on the rest (the shipped model never saw them); without it, grouped 5-fold by subject,
+   then a final model trained on every subject (whole subjects held out for early stopping).
+3. Exported (ONNX/TFLite, fp32/int8, calibrated on real windows) and validated by the export stage.
+4. The small artefacts are copied into harnet_edge/default_models/ with their metadata inside;
+   README.json there records the protocol, the subjects trained on and held out, and the commands.
 
-    python scripts/build_default_models.py [--teacher harnet10 --teacher-epochs 20] [--epochs 60]
+    python scripts/build_default_models.py --holdout --train-only --seeds 3 --work runs/default_models
+    python scripts/build_default_models.py --holdout --reuse-cv --reuse-checkpoint --work runs/default_models
 
 Without --teacher the student learns from the labels alone; with it, by distillation.
 """
@@ -168,20 +171,28 @@ def main() -> int:
                                             "subjects": train_subjects}})
     if args.train_only:
         return 0
-    options.extra_metadata["heldout_scores"] = scores
+    from harnet_edge.models.checkpoints import load_checkpoint
+    ckpt_meta = load_checkpoint(ckpt)[1]
+    trained_by = ckpt_meta.get("trained_by")
+    command = "python scripts/build_default_models.py " + " ".join(sys.argv[1:])
+    commands = f"{trained_by}`, then `{command}" if trained_by and trained_by != command else command
+    # Which subjects trained the shipped model, and how to rebuild it, travel inside every artefact.
+    options.extra_metadata.update(heldout_scores=scores, trained_by=commands,
+                                  training_subjects=(ckpt_meta.get("training_data") or {}).get("subjects"))
     report = export_checkpoint(ckpt, windows, args.work / "artefacts", options)
     DEFAULT_DIR.mkdir(exist_ok=True)
     for artefact in report["artefacts"]:
         if artefact["quantisation"] == "int8" or artefact["size_bytes"] < 1_000_000:
             shutil.copy(args.work / "artefacts" / artefact["file"], DEFAULT_DIR / artefact["file"])
-    summary = {"heldout": scores, "export": [{**{k: a[k] for k in ("file", "size_bytes", "agreement", "macro_f1")},
+    summary = {"heldout": scores, "command": commands,
+               "training_subjects": options.extra_metadata["training_subjects"],
+               "heldout_subjects": report["validation"]["subjects"],
+               "heldout_subjects_seen_in_training": report["validation"]["subjects_seen_in_training"],
+               "export": [{**{k: a[k] for k in ("file", "size_bytes", "agreement", "macro_f1")},
                                               "worst_orientation_agreement": (a.get("orientation_sweep") or {}).get("min_agreement")}
                                              for a in report["artefacts"]]}
     (DEFAULT_DIR / "README.json").write_text(json.dumps(summary, indent=2))
-    from harnet_edge.models.checkpoints import load_checkpoint
-    trained_by = load_checkpoint(ckpt)[1].get("trained_by")
-    command = "python scripts/build_default_models.py " + " ".join(sys.argv[1:])
-    write_results_fragment(scores, report, f"{trained_by}`, then `{command}" if trained_by and trained_by != command else command)
+    write_results_fragment(scores, report, commands)
     print(json.dumps(summary, indent=2))
     return 0
 

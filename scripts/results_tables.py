@@ -118,7 +118,9 @@ def builtin_line(readme_json: Path) -> str:
     worst = {e["file"]: e.get("worst_orientation_agreement") for e in info["export"] if "int8" in e["file"]}
     turned = " and ".join(f"{a:.3f} ({'ONNX' if f.endswith('.onnx') else 'TFLite'})"
                           for f, a in sorted(worst.items()) if a is not None)
-    return (f"- Built-in model (`ds-small`, {held['protocol']}; `python scripts/build_default_models.py`, "
+    # The commands that built it (README.json from a rebuild records them; older ones: the fragment has them).
+    command = info.get("command") or "python scripts/build_default_models.py`, commands in `docs/results/default_model.md"
+    return (f"- Built-in model (`ds-small`, {held['protocol']}; `{command}`, "
             f"`{readme_json.relative_to(ROOT).as_posix()}`): held-out macro F1 {held['macro_f1_mean']:.3f} ± "
             f"{held['macro_f1_sd']:.3f}, kappa {held['kappa_mean']:.3f} ± {held['kappa_sd']:.3f}{wrist}; int8 agreement "
             f"with fp32 {parts}" + (f", in the worst of the 24 axis-aligned orientations {turned}" if turned else "") + ".")

@@ -34,9 +34,10 @@ def load_data(args, classes_hint=None):
         classes = list(windows.stats["classes"])
     else:
         from ..data import make_windows, read_csv
+        from ..data.csv_file import csv_files
 
         path = Path(args.data)
-        files = sorted(path.glob("*.csv*")) if path.is_dir() else [path]
+        files = csv_files(path)
         windows = make_windows([r for f in files for r in read_csv(f)], 10, 10)
         if not any(windows.labels.tolist()):
             from ..errors import HarnetEdgeError

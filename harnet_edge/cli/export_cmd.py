@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..formats import FORMATS
+from .argtypes import probability
 from .train_cmd import add_data_args, add_train_args, add_window_args, check_scheme, command_line, load_windows
 
 
@@ -18,9 +19,10 @@ def register(sub) -> None:
                                                          "(benchmark name or CSV file/folder)")
     p.add_argument("--root", type=Path)
     add_window_args(p)
-    p.add_argument("--min-agreement-int8", type=float, default=0.95)
-    p.add_argument("--min-agreement-fp32", type=float, default=0.99)
-    p.add_argument("--min-agreement-orientation", type=float, default=0.97,
+    # Shares of windows (0-1): 97 typed as a percentage would only fail after the whole export.
+    p.add_argument("--min-agreement-int8", type=probability, default=0.95)
+    p.add_argument("--min-agreement-fp32", type=probability, default=0.99)
+    p.add_argument("--min-agreement-orientation", type=probability, default=0.97,
                    help="int8 vs fp32 agreement required in each of the 24 axis-aligned orientations")
     p.add_argument("--epochs", type=int, help="student training epochs (default 40)")
     p.add_argument("--max-steps", type=int)

@@ -35,7 +35,7 @@ class CsvChunk:
 
 
 def open_binary(path: Path):
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")
 
 
 def iter_csv_chunks(path, chunk_bytes: int = CHUNK_BYTES, restarts: bool = False) -> Iterator[CsvChunk]:

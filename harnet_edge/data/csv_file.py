@@ -54,14 +54,20 @@ def write_csv(path, t: np.ndarray, xyz: np.ndarray, label: str | None = None, su
                    footer="", comments="", newline=f"{extra}\n")
 
 
+def is_csv_recording(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(".") and path.name.lower().endswith((".csv", ".csv.gz"))
+
+
 def csv_files(path) -> list[Path]:
-    """The CSV/CSV.gz recordings at ``path`` (a file, or a folder's ``*.csv*``), or a one-line DataError."""
+    """The CSV/CSV.gz recordings at ``path`` (a file, or a folder's ``*.csv`` and ``*.csv.gz``), or a
+    one-line DataError. Hidden files (a spreadsheet's ``.~lock.NAME.csv#`` while the file is open)
+    and copies (``NAME.csv.bak``, ``NAME.csv~``) are not recordings."""
     path = Path(path)
     if path.is_file():
         return [path]
     if not path.is_dir():
         raise DataError(f"{path}: no such file or folder")
-    files = sorted(p for p in path.glob("*.csv*") if p.is_file())
+    files = sorted(p for p in path.iterdir() if is_csv_recording(p))
     if not files:
         raise DataError(f"{path}: no .csv or .csv.gz files in this folder")
     return files

@@ -49,6 +49,8 @@ def window_recording(rec: Recording, window_s: float = 10.0, hop_s: float | None
     """
     hop_s = window_s if hop_s is None else hop_s
     length = int(round(window_s * TARGET_RATE_HZ))
+    if rec.duration_s <= 0:     # one row (a run of one labelled sample): no rate, no window; not an error
+        return np.zeros((0, 3, length), np.float32), np.zeros(0), 0
     rate = rec.rate_hz
     problem = rate_problem(rate)
     if problem:     # before any window: a unit mistake or a rate HARNet cannot use

@@ -37,12 +37,14 @@ def cross_validate(name: str, windows: WindowSet, classes: list[str], scheme: st
                    train_and_predict: Callable[[np.ndarray, np.ndarray, np.ndarray, int], np.ndarray],
                    seed: int = 0, log=print) -> dict:
     """``train_and_predict(train_idx, val_idx, test_idx, fold)`` returns predicted class ids for test."""
+    from .loop import InterruptsStopEverything   # torch only where a fold trains a network
     y = encode_labels(windows, classes)
     pred = np.full(len(y), -1)
     folds = subject_folds(windows.subjects, scheme, seed=seed)
     for fold, (train_idx, test_idx) in enumerate(folds):
         fit_idx, val_idx = validation_split(windows.subjects, train_idx, seed=seed + fold)
-        pred[test_idx] = train_and_predict(fit_idx, val_idx, test_idx, fold)
+        with InterruptsStopEverything():    # Ctrl-C stops the protocol, not just this fold's training
+            pred[test_idx] = train_and_predict(fit_idx, val_idx, test_idx, fold)
         fold_scores = scores(y[test_idx], pred[test_idx], len(classes))
         log(f"  {name} fold {fold + 1}/{len(folds)} (test {', '.join(np.unique(windows.subjects[test_idx])[:4])}"
             f"{'...' if len(np.unique(windows.subjects[test_idx])) > 4 else ''}): "

@@ -91,18 +91,19 @@ def int8_rounding(model: nn.Module):
     int8 rounding; afterwards its hooks and parametrisations are gone and its weights are plain floats
     again (the export quantises them the same way)."""
     switch = Switch()
-    handles = [model.register_forward_pre_hook(input_rounding(switch))]
-    for module in model.modules():
-        if isinstance(module, nn.ReLU):
-            handles.append(module.register_forward_hook(RangeTracker(switch)))
-    pooled, logits = RangeTracker(switch), RangeTracker(switch)
-    handles.append(model.classifier.register_forward_pre_hook(
-        lambda module, inputs: (pooled.round(inputs[0], module.training),)))
-    handles.append(model.classifier.register_forward_hook(logits))
+    handles = []
     rounded = [m for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Linear))]
-    for module in rounded:
-        parametrize.register_parametrization(module, "weight", ChannelWeightRounding(switch))
-    try:
+    try:   # set up inside the try: a failure half-way (or Ctrl-C) leaves no hook behind either
+        handles.append(model.register_forward_pre_hook(input_rounding(switch)))
+        for module in model.modules():
+            if isinstance(module, nn.ReLU):
+                handles.append(module.register_forward_hook(RangeTracker(switch)))
+        pooled, logits = RangeTracker(switch), RangeTracker(switch)
+        handles.append(model.classifier.register_forward_pre_hook(
+            lambda module, inputs: (pooled.round(inputs[0], module.training),)))
+        handles.append(model.classifier.register_forward_hook(logits))
+        for module in rounded:
+            parametrize.register_parametrization(module, "weight", ChannelWeightRounding(switch))
         yield switch
     finally:
         for handle in handles:

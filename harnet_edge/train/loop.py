@@ -19,6 +19,18 @@ from .wearing import jitter, random_orientation, random_wearing
 from .device import distributed_context, pick_device, progress, seed_everything
 
 
+class InterruptsStopEverything:
+    """Within the block, Ctrl-C ends ``fit`` (best weights restored) and is then raised again, so a
+    cross-validation stops instead of scoring a fold trained for a few steps and going on to the next."""
+    depth = 0
+
+    def __enter__(self):
+        InterruptsStopEverything.depth += 1
+
+    def __exit__(self, *exc):
+        InterruptsStopEverything.depth -= 1
+
+
 @dataclass
 class TrainConfig:
     epochs: int = 30
@@ -119,7 +131,8 @@ def fit(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, n_classes: i
         x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
         config: TrainConfig = TrainConfig(), loss_fn=None, description: str = "train") -> dict:
     """Train in place; the weights of the best validation epoch are restored at the end.
-    Ctrl-C stops training early and still restores the best weights seen."""
+    Ctrl-C stops training early and still restores the best weights seen (and is raised again
+    inside ``InterruptsStopEverything``)."""
     generator = seed_everything(config.seed)
     device = pick_device(config.device)
     model.to(device)
@@ -184,10 +197,15 @@ def fit(model: nn.Module, x_train: np.ndarray, y_train: np.ndarray, n_classes: i
                     break
             if config.max_steps and steps >= config.max_steps:
                 break
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         history.append({"interrupted": True})
+        interrupt = exc
+    else:
+        interrupt = None
     bar.close()
     if best["state"] is not None:
         model.load_state_dict(best["state"])
     model.eval()
+    if interrupt is not None and InterruptsStopEverything.depth:
+        raise interrupt
     return {"history": history, "best_epoch": best["epoch"], "best_val_loss": best["loss"], "steps": steps}

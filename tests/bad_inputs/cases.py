@@ -249,6 +249,9 @@ CASES = [
     Case("finetune on runs shorter than a window", "finetune --data {data} --max-steps 1 --out {tmp}/ft",
          {"data": labelled(seconds=20.0)}, message=r"no 10 s window fits in any recording \(the longest run"),
     Case("finetune --hop 0", "finetune --data {data} --hop 0", {"data": labelled()}, message=r"argument --hop: must be > 0 s"),
+    Case("export --min-agreement-orientation as a percentage (was: minutes of export, then 'validation failed')",
+         "export {tmp}/none.safetensors --int8 --min-agreement-orientation 97",
+         message=r"argument --min-agreement-orientation: must be <= 1, got 97"),
     Case("pretrain on a folder without shards or CSVs", "pretrain --data {tmp} --steps 1 --out {tmp}/ssl",
          message=r"no \.npy window shards and no \.csv/\.csv\.gz recordings$"),
 ]

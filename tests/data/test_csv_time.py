@@ -74,3 +74,36 @@ def test_simulate_plays_each_recording_of_a_restarting_file_in_turn(tmp_path):
     path = write(tmp_path / "s.csv", rows("s1", "walk", 12), rows("s1", "sit", 8))
     signal = load_signal(SimpleNamespace(recording=path, rate=25.0, duration=10))
     assert abs(len(signal) - 20 * 25) <= 2            # 12 s + 8 s at 25 Hz, not the 12 s the clocks overlap in
+
+
+def test_a_run_of_one_row_holds_no_window_and_stops_nothing(tmp_path):
+    """One sample labelled differently inside a long recording (an annotation glitch, a transition
+    tag) is a run of one row: no rate, no window, and the rest of the file still trains (main refused
+    the whole dataset: "cannot estimate a sample rate from fewer than two distinct timestamps")."""
+    from harnet_edge.data.csv_windows import csv_windows
+
+    walk = rows("s1", "walk", 30)
+    glitch = walk[1250].rsplit(",", 2)[0] + ",transition,s1"
+    path = write(tmp_path / "g.csv", walk[:1250] + [glitch] + walk[1251:])
+    windows = csv_windows(path, 10.0, 5.0)
+    assert sorted(set(windows.labels.tolist())) == ["walk"]
+    assert len(windows) == 4      # the 25 s before the glitch row at 5 s hops; the 5 s after hold none
+
+
+def test_a_folder_reads_recordings_not_lock_files_or_backup_copies(tmp_path):
+    """A CSV open in LibreOffice leaves ``.~lock.NAME.csv#`` beside it, and editors leave ``NAME.csv~``
+    or ``NAME.csv.bak``: main's ``*.csv*`` read them, refusing the folder (the lock file) or silently
+    reading a backup's rows a second time."""
+    import gzip
+    import shutil
+
+    from harnet_edge.data import csv_files, read_csv_files
+
+    write(tmp_path / "s1.csv", rows("s1", "walk", 12))
+    with gzip.open(tmp_path / "s2.csv.gz", "wt") as f:
+        f.write("time,x,y,z,label,subject\n" + "\n".join(rows("s2", "walk", 12)) + "\n")
+    for copy in ("s1.csv.bak", "s1.csv~"):
+        shutil.copy(tmp_path / "s1.csv", tmp_path / copy)
+    (tmp_path / ".~lock.s1.csv#").write_text(",user,host,01.01.2026 10:00,file:///home/user;")
+    assert [p.name for p in csv_files(tmp_path)] == ["s1.csv", "s2.csv.gz"]
+    assert sorted(r.subject for r in read_csv_files(tmp_path)) == ["s1", "s2"]

@@ -1,4 +1,5 @@
 """Quantisation-aware fine-tuning rounds where the int8 export rounds, and leaves a plain model behind."""
+import pytest
 import torch
 
 from harnet_edge.export.orientation import MIN_INPUT_RANGE_G
@@ -40,3 +41,29 @@ def test_afterwards_the_model_is_plain_and_keeps_its_weights():
     assert after.keys() == before.keys()
     assert all(torch.equal(after[k], before[k]) for k in before)
     assert not model._forward_pre_hooks and not model.classifier._forward_hooks
+
+
+def test_a_failure_while_setting_up_leaves_no_hook_behind(monkeypatch):
+    """Ctrl-C (or any error) half-way through wrapping the model: main had registered its hooks before
+    the try, so they stayed and the model went on rounding its activations ever after."""
+    from torch.nn.utils import parametrize
+
+    from harnet_edge.models.student import StudentCNN
+    from harnet_edge.train import fake_quant
+
+    model = StudentCNN("ds-tiny", 3)
+    keys = set(model.state_dict())
+    real, calls = parametrize.register_parametrization, {"n": 0}
+
+    def interrupted_on_the_third(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    monkeypatch.setattr(fake_quant.parametrize, "register_parametrization", interrupted_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        with fake_quant.int8_rounding(model):
+            pass
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+    assert not any(parametrize.is_parametrized(m) for m in model.modules())
+    assert set(model.state_dict()) == keys
