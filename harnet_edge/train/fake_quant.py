@@ -123,13 +123,29 @@ def agreement_loss(model: nn.Module, switch: Switch, task_loss, orientation_p: f
 
     def loss(logits, xb, yb, idx):
         turned = random_orientation(xb, generator, orientation_p)
-        switch.on = False
-        with torch.no_grad():
-            target = torch.softmax(model(turned).float(), dim=1)
-        switch.on = True
-        rounded = torch.log_softmax(model(turned).float(), dim=1)
+        with frozen_batchnorm_statistics(model):   # the turned copies must not become the running statistics
+            switch.on = False
+            with torch.no_grad():
+                target = torch.softmax(model(turned).float(), dim=1)
+            switch.on = True
+            rounded = torch.log_softmax(model(turned).float(), dim=1)
         return task_loss(logits, xb, yb, idx) + weight * nn.functional.kl_div(rounded, target, reduction="batchmean")
     return loss
+
+
+@contextmanager
+def frozen_batchnorm_statistics(model: nn.Module):
+    """BatchNorm layers still normalise by the batch in training mode but keep their running mean
+    and variance as they were (momentum 0)."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
 
 
 def fit_int8_aware(model: nn.Module, x_train, y_train, n_classes: int, x_val, y_val, config,

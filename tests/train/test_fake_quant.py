@@ -67,3 +67,21 @@ def test_a_failure_while_setting_up_leaves_no_hook_behind(monkeypatch):
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
     assert not any(parametrize.is_parametrized(m) for m in model.modules())
     assert set(model.state_dict()) == keys
+
+
+def test_agreement_passes_leave_the_running_statistics_alone():
+    """The turned copies agreement_loss adds must not become BatchNorm's running statistics (they are
+    what the exported model normalises with)."""
+    from torch import nn
+
+    from harnet_edge.train.fake_quant import agreement_loss
+
+    model = _student().train()
+    x, y = torch.randn(16, 3, 300), torch.randint(0, 3, (16,))
+    with int8_rounding(model) as switch:
+        logits = model(x)
+        before = [m.running_mean.clone() for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
+        loss = agreement_loss(model, switch, lambda lg, xb, yb, idx: nn.functional.cross_entropy(lg, yb), 1.0)
+        loss(logits, x, y, None)
+        after = [m.running_mean for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
+    assert all(torch.equal(a, b) for a, b in zip(before, after))
