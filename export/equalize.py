@@ -10,8 +10,10 @@ ReLU commutes with a positive scale, so channel i of a conv + BatchNorm + ReLU c
 a_i (its BatchNorm scale and shift times a_i) and the layer that reads it divides its weights for that
 input channel by a_i: the float model computes exactly the same function, and each channel's range
 moves towards the widest one's. Weights stay per-channel quantised, so the next layer's weights lose
-little. ``strength`` 0.5 (the geometric middle) balances the two, as in cross-layer equalisation
-(Nagel et al., "Data-Free Quantization Through Weight Equalization and Bias Correction", ICCV 2019).
+little. ``strength`` 1 moves every channel all the way to the widest; 0.5 would stop at the geometric
+middle, as cross-layer equalisation does for weights (Nagel et al., "Data-Free Quantization Through
+Weight Equalization and Bias Correction", ICCV 2019). Measured on a selfBACK student's ONNX int8, worst
+of 24 orientations: 0.938 without, 0.948 at 0.5, 0.960 at 1.
 """
 from __future__ import annotations
 
@@ -56,7 +58,7 @@ def channel_peaks(model: nn.Module, relus: list[nn.ReLU], windows: np.ndarray) -
 
 
 @torch.no_grad()
-def equalise_activation_ranges(model: nn.Module, windows: np.ndarray, strength: float = 0.5) -> bool:
+def equalise_activation_ranges(model: nn.Module, windows: np.ndarray, strength: float = 1.0) -> bool:
     """Rescale ``model`` in place (same float function) so its ReLU channels' ranges over ``windows``
     move towards each layer's widest; False (model untouched) if its layout is not a plain chain."""
     triples = conv_bn_relu_chain(model)

@@ -24,6 +24,8 @@ def register(sub) -> None:
     p.add_argument("--min-agreement-fp32", type=probability, default=0.99)
     p.add_argument("--min-agreement-orientation", type=probability, default=0.97,
                    help="int8 vs fp32 agreement required in each of the 24 axis-aligned orientations")
+    p.add_argument("--equalise", type=probability, default=1.0,
+                   help="activation-range equalisation before int8, 0-1 (0: off; see export/equalize.py)")
     p.add_argument("--epochs", type=int, help="student training epochs (default 40)")
     p.add_argument("--max-steps", type=int)
     p.add_argument("--device", default="auto")
@@ -71,6 +73,7 @@ def run_export(args) -> int:
     args.data, args.limit_subjects = args.calibration, None
     windows = load_windows(args, window_s)
     options = ExportOptions(formats=formats, int8=args.int8, distil=args.distil, student_variant=args.student,
+                            equalise=args.equalise,
                             thresholds=Thresholds(fp32_min_agreement=args.min_agreement_fp32,
                                                   int8_min_agreement=args.min_agreement_int8,
                                                   int8_min_orientation_agreement=args.min_agreement_orientation),
