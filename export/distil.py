@@ -37,14 +37,20 @@ def distillation_loss(teacher: torch.nn.Module, weights: torch.Tensor, temperatu
     def loss_fn(logits, xb, yb, idx):
         with torch.no_grad(), autocast_for(xb.device, True):
             target = teacher(xb).float()
-        soft = F.kl_div(F.log_softmax(logits / temperature, 1), F.softmax(target / temperature, 1),
-                        reduction="batchmean") * temperature ** 2
-        labelled = yb >= 0
-        hard = F.cross_entropy(logits[labelled], yb[labelled], weight=weights.to(logits.device)) \
-            if labelled.any() else logits.sum() * 0
-        return alpha * soft + (1 - alpha) * hard
+        return soft_and_hard_loss(logits, target, yb, weights, temperature, alpha)
 
     return loss_fn
+
+
+def soft_and_hard_loss(logits, teacher_logits, yb, weights, temperature: float, alpha: float):
+    """Hinton's distillation loss: KL to the teacher's softened answers (scaled by T^2) plus
+    class-weighted cross-entropy on the labelled windows (label -1: unlabelled)."""
+    soft = F.kl_div(F.log_softmax(logits / temperature, 1), F.softmax(teacher_logits / temperature, 1),
+                    reduction="batchmean") * temperature ** 2
+    labelled = yb >= 0
+    hard = F.cross_entropy(logits[labelled], yb[labelled], weight=weights.to(logits.device)) \
+        if labelled.any() else logits.sum() * 0
+    return alpha * soft + (1 - alpha) * hard
 
 
 def distil_student(teacher, x, y, x_val, y_val, classes: list[str], config: TrainConfig,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from .distil import soft_and_hard_loss
 
 from harnet_edge.data.windows import WindowSet
 from harnet_edge.train.loop import TrainConfig, augmented_view, predict_proba
@@ -61,12 +61,6 @@ def cached_distillation_loss(teacher_logp: np.ndarray, weights: torch.Tensor, te
     target = torch.from_numpy(teacher_logp)
 
     def loss_fn(logits, xb, yb, idx):
-        t = target[idx].to(logits.device)
-        soft = F.kl_div(F.log_softmax(logits / temperature, 1), F.softmax(t / temperature, 1),
-                        reduction="batchmean") * temperature ** 2
-        labelled = yb >= 0
-        hard = F.cross_entropy(logits[labelled], yb[labelled], weight=weights.to(logits.device)) \
-            if labelled.any() else logits.sum() * 0
-        return alpha * soft + (1 - alpha) * hard
+        return soft_and_hard_loss(logits, target[idx].to(logits.device), yb, weights, temperature, alpha)
 
     return loss_fn
