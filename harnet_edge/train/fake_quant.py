@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
+
+from .loop import class_weights, fit
 
 INPUT_RANGE_G = 4.0   # the same full scale as export.orientation.MIN_INPUT_RANGE_G (tested equal)
 
@@ -74,14 +77,14 @@ class ChannelWeightRounding(nn.Module):
 
 
 def input_rounding(switch: Switch):
-    def round_input(module, inputs):
-        return inputs if not switch.on else _round_input(*inputs)
-    return round_input
-
-
-def _round_input(x, *rest):
+    """Forward pre-hook: the input on the exporters' fixed symmetric grid (uint8, zero at 128)."""
     scale = 2 * INPUT_RANGE_G / 255.0
-    return (torch.fake_quantize_per_tensor_affine(x, scale, 128, 0, 255), *rest)
+
+    def round_input(module, inputs):
+        if not switch.on:
+            return inputs
+        return (torch.fake_quantize_per_tensor_affine(inputs[0], scale, 128, 0, 255), *inputs[1:])
+    return round_input
 
 
 @contextmanager
@@ -152,10 +155,6 @@ def fit_int8_aware(model: nn.Module, x_train, y_train, n_classes: int, x_val, y_
                    orientation_p: float = 1.0, agreement_weight: float = 3.0, description: str = "int8-aware") -> dict:
     """Fine-tune a trained model for a few epochs with int8 rounding and ``agreement_loss`` (use a low
     learning rate in ``config``); returns ``fit``'s summary. The model ends as a plain float model."""
-    import numpy as np
-
-    from .loop import class_weights, fit
-
     ce = nn.CrossEntropyLoss(weight=class_weights(np.asarray(y_train), n_classes))
     generator = torch.Generator().manual_seed(config.seed)
     with int8_rounding(model) as switch:
