@@ -45,6 +45,21 @@ def pretraining_note(row: dict | None, dataset: str) -> str | None:
     return f"{dataset}: {check['protocol']}; {verdict}"
 
 
+def recipe_notes(rows: dict[str, dict], dataset: str) -> list[str]:
+    """One line per network row with its augmentation and schedule, and whether the rows share them."""
+    networks = [(label, rows[key]) for key, label in ROWS if key in rows and key != "random forest"]
+    recipes = {label: row.get("training_recipe") for label, row in networks}
+    lines = [f"- {dataset}, {label}: " + (", ".join(f"{k} {v}" for k, v in recipe.items()) if recipe
+                                          else "recipe not recorded (measured before recipes were recorded)")
+             for label, recipe in recipes.items()]
+    known = [r for r in recipes.values() if r]
+    if len(known) == len(recipes) > 1:
+        differ = sorted({k for r in known for k in r if any(o.get(k) != r.get(k) for o in known)} - {"freeze_backbone"})
+        lines.append(f"- {dataset}: " + ("every network row used the same recipe" if not differ
+                                         else f"rows differ in {', '.join(differ)}: not like for like"))
+    return lines
+
+
 def finetune_table(results_dir: Path) -> str:
     adl, selfback = load_rows(results_dir, "adl"), load_rows(results_dir, "selfback")
     n_adl = len(next(iter(adl.values()))["per_subject"]) if adl else 0
@@ -61,6 +76,8 @@ def finetune_table(results_dir: Path) -> str:
             notes.append(f"- {label}: {'; '.join(parts)}")
     files = sorted({r["file"] for r in (*adl.values(), *selfback.values())})
     lines += ["", "Pretraining protocol per row (from each results file's `pretraining` record):", *notes,
+              "", "Training recipe per network row (from each results file's `training_recipe` record):",
+              *recipe_notes(adl, "ADL"), *recipe_notes(selfback, "selfBACK"),
               "", f"(from {', '.join(f'`docs/results/{f}`' for f in files)}; `python scripts/results_tables.py`)"]
     return "\n".join(lines)
 

@@ -137,3 +137,22 @@ def test_scripts_write_fragments_only_through_write_result():
     direct = [f"{path.relative_to(REPO)}: {match[0]}" for path in SCRIPTS.rglob("*.py") if path.name != "readme_results.py"
               for match in re.finditer(r'[\w}]\.md"\)\.write_text\(', path.read_text())]
     assert not direct, "write docs/results fragments with readme_results.write_result:\n" + "\n".join(direct)
+
+
+def test_fine_tuning_table_says_when_rows_were_trained_differently():
+    """The SSL rows were once trained with a wider strap turn than the from-scratch row; the table's
+    notes must say so instead of printing the rows side by side as if comparable."""
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        tables = load_script("results_tables")
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    recipe = {"epochs": 30, "strap_deg": 30.0, "rotation_deg": 45.0}
+    rows = {"random forest": {}, "harnet10 scratch": {"training_recipe": recipe},
+            "harnet10 ssl fine-tuned": {"training_recipe": dict(recipe)}}
+    assert tables.recipe_notes(rows, "ADL")[-1] == "- ADL: every network row used the same recipe"
+    rows["harnet10 ssl fine-tuned"]["training_recipe"]["strap_deg"] = 180.0
+    assert tables.recipe_notes(rows, "ADL")[-1] == "- ADL: rows differ in strap_deg: not like for like"
+    del rows["harnet10 scratch"]["training_recipe"]
+    notes = tables.recipe_notes(rows, "ADL")
+    assert "recipe not recorded" in notes[0] and not any("like for like" in n for n in notes)

@@ -125,6 +125,16 @@ def check_scheme(scheme: str, windows, allow_none: bool = True) -> str:
     return scheme
 
 
+RECIPE_FIELDS = ("epochs", "lr", "batch_size", "patience", "augment", "rotation_deg", "mirror_p", "strap_deg",
+                 "axis_swap", "orientation_p", "noise_g", "consistency")
+
+
+def training_recipe(config) -> dict:
+    """What a row's network was trained with, so a table can show whether its rows are like for like
+    (the README's SSL rows were once trained with a wider strap turn than its from-scratch row)."""
+    return {name: getattr(config, name) for name in RECIPE_FIELDS}
+
+
 def run_finetune(args) -> int:
     from ..models.checkpoints import save_checkpoint
     from ..models.harnet import WINDOW_SECONDS
@@ -156,6 +166,8 @@ def run_finetune(args) -> int:
             results.append(random_forest_cv(windows, classes, scheme, args.seed))
         for r in results:
             r["command"] = command_line()
+            if r["model"] != "random forest":
+                r["training_recipe"] = training_recipe(config)
         reference = PAPER_ADL_F1 if windows.stats["dataset"] == "adl" else None
         print(results_table(results, reference))
         if is_main_process():

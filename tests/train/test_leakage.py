@@ -55,8 +55,11 @@ def test_finetune_from_a_leaky_pretrain_warns_and_records_it(tmp_path, datasets_
     assert ft.returncode == 0, ft.stderr[-2000:]
     warnings = [line for line in ft.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "saw test subjects f1, f2, f3 of adl" in warnings[0]
-    check = json.loads((out / "results.json").read_text())[0]["pretraining"]
+    row = json.loads((out / "results.json").read_text())[0]
+    check = row["pretraining"]
     assert check["leakage_free"] is False and check["protocol"].startswith("pretrained on adl-all (16 subjects)")
+    # The recipe travels with the row, so the table can tell like-for-like rows from the rest.
+    assert row["training_recipe"]["epochs"] == 1 and row["training_recipe"]["strap_deg"] == 30.0
 
 
 def test_pretrain_exclusion_flags_are_checked_in_one_line(tmp_path, datasets_root):
