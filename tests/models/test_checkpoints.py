@@ -106,15 +106,16 @@ def test_own_checkpoint_truncated_is_refused(tmp_path):
         load_checkpoint(path)
 
 
-def test_student_checkpoint_round_trip(tmp_path):
+@pytest.mark.parametrize("variant", ["cnn-small", "ds-small"])
+def test_student_checkpoint_round_trip(tmp_path, variant):
     from harnet_edge.models.cost import count_macs
     from harnet_edge.models.student import StudentCNN
 
-    student = StudentCNN("ds-small", 9).eval()
+    student = StudentCNN(variant, 9).eval()
     assert count_macs(student, 300) < 5_000_000 and sum(p.numel() for p in student.parameters()) < 300_000
     save_checkpoint(student, tmp_path / "s.safetensors")
     loaded, meta = load_checkpoint(tmp_path / "s.safetensors")
-    assert meta["variant"] == "ds-small" and type(loaded) is StudentCNN
+    assert meta["variant"] == variant and type(loaded) is StudentCNN
     x = torch.randn(2, 3, 300)
     with torch.no_grad():
         assert torch.allclose(loaded.eval()(x), student(x))
@@ -133,3 +134,12 @@ def test_model_classes_do_no_file_io():
         assert not [n for n in top_level if "checkpoints" in ast.unparse(n)], module.__name__
         assert "torch.save" not in inspect.getsource(module) and "safetensors" not in inspect.getsource(module)
     assert not hasattr(HARNet, "save") and not hasattr(student.StudentCNN, "save")
+
+
+def test_cnn_small_uses_only_full_convolutions():
+    """Its int8 robustness comes from every output channel summing many products: no grouped
+    (depthwise) convolution may slip back in."""
+    from harnet_edge.models.student import StudentCNN
+
+    convs = [m for m in StudentCNN("cnn-small", 9).modules() if isinstance(m, torch.nn.Conv1d)]
+    assert len(convs) == 5 and all(c.groups == 1 for c in convs)
