@@ -54,7 +54,7 @@ def soft_and_hard_loss(logits, teacher_logits, yb, weights, temperature: float, 
 
 
 def distil_student(teacher, x, y, x_val, y_val, classes: list[str], config: TrainConfig,
-                   student_variant: str = "ds-small", x_unlabelled: np.ndarray | None = None,
+                   student_variant: str = "cnn-small", x_unlabelled: np.ndarray | None = None,
                    temperature: float = 4.0, alpha: float = 0.7, lr: float = 1e-3) -> StudentCNN:
     student = StudentCNN(student_variant, num_classes=len(classes), classes=classes,
                          window_seconds=teacher.window_len // 30)
@@ -69,7 +69,7 @@ def distil_student(teacher, x, y, x_val, y_val, classes: list[str], config: Trai
 
 
 def distil_cv(windows: WindowSet, classes: list[str], teacher_variant: str, init: str, config: TrainConfig,
-              scheme: str, student_variant: str = "ds-small", log=print,
+              scheme: str, student_variant: str = "cnn-small", log=print,
               student_config: TrainConfig | None = None) -> list[dict]:
     """Teacher and student under one subject-wise protocol: per fold the teacher is fine-tuned on
     the training subjects, then distilled into the student (on its own schedule, see

@@ -51,29 +51,42 @@ def input_tensors(path) -> list[str]:
         names.append(nxt.output[0])
 
 
+# 16-bit QDQ pairs are standard ONNX from opset 21 (onnxruntime would upgrade the graph itself, warning).
+OPSET_16_BIT = 21
+
+
 def write_onnx_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta: dict,
-                    input_range_g: float | None = None) -> Path:
+                    input_range_g: float | None = None, logits_bits: int = 8) -> Path:
     """``input_range_g``: the input is quantised symmetrically over +-this many g (the sensor's full
-    scale) instead of the calibration windows' extremes, so no orientation of gravity is clipped."""
+    scale) instead of the calibration windows' extremes, so no orientation of gravity is clipped.
+    ``logits_bits=16``: the graph's output (the classifier's logits) is quantised to int16; every
+    weight stays int8 and every other activation uint8 (see ``export/orientation.py`` for why)."""
+    import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     class Reader(WindowReader, CalibrationDataReader):
         pass
 
+    if logits_bits not in (8, 16):
+        raise ExportError(f"logits_bits must be 8 or 16, not {logits_bits}")
     pre = path.with_name(path.stem + ".pre.onnx")
     try:
         quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
         # QDQ, per-channel int8 weights, uint8 activations (U8S8). Measured with onnxruntime 1.32 on
         # HARNet10: with int8 activations ORT fused only 10 of 26 convolutions into QLinearConv and
         # ran the rest in float behind per-run weight dequantisation (6.1 ms); U8S8 fuses all 26 (1.7 ms).
-        overrides = {}
+        tensors = {}
         if input_range_g:
             symmetric = {"rmin": np.float32(-input_range_g), "rmax": np.float32(input_range_g), "symmetric": True}
-            overrides = {"TensorQuantOverrides": {name: [dict(symmetric)] for name in input_tensors(pre)}}
+            tensors.update({name: [dict(symmetric)] for name in input_tensors(pre)})
+        if logits_bits == 16:
+            graph = onnx.load(str(pre))
+            onnx.save(onnx.version_converter.convert_version(graph, OPSET_16_BIT), str(pre))
+            tensors.update({out.name: [{"quant_type": QuantType.QInt16, "symmetric": True}] for out in graph.graph.output})
         quantize_static(str(pre), str(path), Reader(calibration.astype(np.float32)), quant_format=QuantFormat.QDQ,
                         per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        extra_options=overrides)
+                        extra_options={"TensorQuantOverrides": tensors} if tensors else {})
     except Exception as exc:
         raise ExportError(f"ONNX int8 quantisation failed: {str(exc).splitlines()[0][:200]}") from None
     finally:

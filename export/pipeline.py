@@ -21,7 +21,7 @@ from .distil import student_schedule
 from .fold import prepare_for_export
 from .metadata import artefact_metadata
 from .equalize import equalise_activation_ranges
-from .orientation import input_range_g, orientation_sweep, rotated_references, with_rotated_copies
+from .orientation import LOGITS_BITS, input_range_g, orientation_sweep, rotated_references, with_rotated_copies
 from .validate import Thresholds, summary_markdown, validate_artefact
 
 MIN_CALIBRATION_WINDOWS = 16
@@ -33,7 +33,7 @@ class ExportOptions:
     int8: bool = True
     fp32: bool = True
     distil: bool = False
-    student_variant: str = "ds-small"
+    student_variant: str = "cnn-small"
     calibration_windows: int = 200
     sweep_windows: int = 400            # held-out windows per orientation in the orientation sweep
     validation_fraction: float = 0.3
@@ -42,6 +42,7 @@ class ExportOptions:
     extra_metadata: dict = field(default_factory=dict)
     seed: int = 0
     equalise: float = 1.0               # activation-range equalisation before int8 (equalize.py); 0: off
+    logits_bits: int = LOGITS_BITS      # the classifier's output in int8 files: 16 (see orientation.py) or 8
 
 
 def split_for_export(windows: WindowSet, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -81,10 +82,12 @@ def export_model_files(model, stem: str, out_dir: Path, options: ExportOptions, 
             int8_path = out_dir / f"{stem}_int8{fmt.suffix}"
             log(f"  writing {int8_path.name} (calibrated on {len(calibration)} windows)")
             quantise = fmt.load("int8_writer")
-            # Writers that know the sensor's full scale get it (ONNX, TFLite, TFLM); others keep the table's contract.
-            full_scale = ({"input_range_g": input_range_g(calibration)}
-                          if "input_range_g" in inspect.signature(quantise).parameters else {})
-            quantise(fp32_path, int8_path, calibration, artefact_metadata(model, "int8", source_sha, extra), **full_scale)
+            # Writers that know the sensor's full scale or 16-bit logits get them (ONNX, TFLite, TFLM);
+            # others keep the table's contract.
+            accepted = inspect.signature(quantise).parameters
+            wanted = {"input_range_g": input_range_g(calibration), "logits_bits": options.logits_bits}
+            quantise(fp32_path, int8_path, calibration, artefact_metadata(model, "int8", source_sha, extra),
+                     **{name: value for name, value in wanted.items() if name in accepted})
             written.append((int8_path, fmt))
         if not keep_fp32:
             fp32_path.unlink()
@@ -154,7 +157,7 @@ def export_checkpoint(checkpoint: Path, windows: WindowSet, out_dir: Path, optio
               "validation": {"windows": int(len(val_idx)), "subjects": val_subjects,
                              "subjects_seen_in_training": sorted(seen & set(val_subjects))},
               "calibration": {"windows": int(len(calib_idx)), "with_rotated_copies": int(len(calibration)),
-                              "activation_equalisation_strength": options.equalise,
+                              "activation_equalisation_strength": options.equalise, "logits_bits": options.logits_bits,
                               "input_range_g": input_range_g(calibration)},
               "thresholds": options.thresholds.__dict__, "artefacts": artefacts}
     (out_dir / "export_report.json").write_text(json.dumps(report, indent=2))

@@ -68,9 +68,15 @@ def widen_input_range(qsvs: dict, input_tensor: str, input_range_g: float) -> di
 
 
 def write_tflite_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta: dict,
-                      input_range_g: float | None = None) -> Path:
+                      input_range_g: float | None = None, logits_bits: int = 8) -> Path:
+    """``logits_bits=16``: fully connected layers run as TFLite's 16x8 kernel (int8 weights, int16
+    activations) and the graph's output (the logits) is int16; every other tensor stays int8.
+    TFLite Micro runs both kernels."""
     from ai_edge_litert.interpreter import Interpreter
-    from ai_edge_quantizer import quantizer, recipe
+    from ai_edge_quantizer import qtyping, quantizer, recipe
+
+    if logits_bits not in (8, 16):
+        raise ExportError(f"logits_bits must be 8 or 16, not {logits_bits}")
 
     interpreter = Interpreter(model_path=str(fp32_path))
     input_tensor = interpreter.get_input_details()[0]["name"]
@@ -82,6 +88,9 @@ def write_tflite_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta
         with quiet():
             qt = quantizer.Quantizer(str(fp32_path))
             qt.load_quantization_recipe(recipe.static_wi8_ai8())
+            if logits_bits == 16:
+                for op in (qtyping.TFLOperationName.FULLY_CONNECTED, qtyping.TFLOperationName.OUTPUT):
+                    qt.add_static_config(regex=".*", operation_name=op, activation_num_bits=16, weight_num_bits=8)
             qsvs = calibrate_min_max(qt, {signature: samples})
             if input_range_g:
                 qsvs = widen_input_range(qsvs, input_tensor, input_range_g)

@@ -60,7 +60,7 @@ def int8_predictions(student: StudentCNN, calibration: np.ndarray, x_test: np.nd
 
 
 def distil_transfer_cv(windows: WindowSet, classes: list[str], teacher_variant: str, init: str, config: TrainConfig,
-                       scheme: str, pool: WindowSet, student_config: TrainConfig, student_variant: str = "ds-small",
+                       scheme: str, pool: WindowSet, student_config: TrainConfig, student_variant: str = "cnn-small",
                        views: int = 2, temperature: float = 4.0, alpha: float = 0.7, lr: float = 1e-3,
                        teachers: Path | None = None, wait_for_teachers_s: float = 0, int8: bool = True, calibration_windows: int = 200,
                        log=print) -> tuple[list[dict], list[dict]]:

@@ -36,7 +36,7 @@ def discover(models: list[Path]) -> list[Path]:
 
 
 def family(path: Path) -> str:
-    """Variants of one model share the stem before _fp32/_int8 (ds-small_int8.onnx -> ds-small)."""
+    """Variants of one model share the stem before _fp32/_int8 (cnn-small_int8.onnx -> cnn-small)."""
     return path.stem.replace("_fp32", "").replace("_int8", "")
 
 

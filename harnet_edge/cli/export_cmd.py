@@ -14,7 +14,7 @@ def register(sub) -> None:
     p.add_argument("--formats", default="onnx,tflite", help=f"comma list of {', '.join(FORMATS)}")
     p.add_argument("--int8", action="store_true", help="also write calibrated int8 artefacts")
     p.add_argument("--distil", action="store_true", help="also distil and export a small student")
-    p.add_argument("--student", default="ds-small", choices=["ds-small", "ds-tiny"])
+    p.add_argument("--student", default="cnn-small", choices=["cnn-small", "ds-small", "ds-tiny"])
     p.add_argument("--calibration", default="adl", help="labelled data for calibration and validation "
                                                          "(benchmark name or CSV file/folder)")
     p.add_argument("--root", type=Path)
@@ -26,6 +26,9 @@ def register(sub) -> None:
                    help="int8 vs fp32 agreement required in each of the 24 axis-aligned orientations")
     p.add_argument("--equalise", type=probability, default=1.0,
                    help="activation-range equalisation before int8, 0-1 (0: off; see export/equalize.py)")
+    p.add_argument("--logits-bits", type=int, choices=[8, 16], default=16,
+                   help="the classifier's output in int8 files: 16 (default; int8 logits flipped near ties in "
+                        "unfamiliar orientations) or 8 for accelerators that run only int8")
     p.add_argument("--epochs", type=int, help="student training epochs (default 40)")
     p.add_argument("--max-steps", type=int)
     p.add_argument("--device", default="auto")
@@ -37,7 +40,7 @@ def register(sub) -> None:
     add_train_args(p)
     p.add_argument("--variant", default="harnet10", choices=["harnet5", "harnet10", "harnet30"])
     p.add_argument("--init", default="scratch")
-    p.add_argument("--student", default="ds-small", choices=["ds-small", "ds-tiny"])
+    p.add_argument("--student", default="cnn-small", choices=["cnn-small", "ds-small", "ds-tiny"])
     p.add_argument("--student-epochs", type=int, help="default 40")
     p.add_argument("--student-patience", type=int, help="default 8")
     p.add_argument("--cv", default=None)
@@ -73,7 +76,7 @@ def run_export(args) -> int:
     args.data, args.limit_subjects = args.calibration, None
     windows = load_windows(args, window_s)
     options = ExportOptions(formats=formats, int8=args.int8, distil=args.distil, student_variant=args.student,
-                            equalise=args.equalise,
+                            equalise=args.equalise, logits_bits=args.logits_bits,
                             thresholds=Thresholds(fp32_min_agreement=args.min_agreement_fp32,
                                                   int8_min_agreement=args.min_agreement_int8,
                                                   int8_min_orientation_agreement=args.min_agreement_orientation),
