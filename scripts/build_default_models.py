@@ -45,13 +45,16 @@ def main() -> int:
     from harnet_edge.train.crossval import summarise
     from harnet_edge.train.wearing import mirror_other_wrist
     from harnet_edge.train.fake_quant import fit_int8_aware
+    from harnet_edge.export.int8_check import pick_candidate, worst_orientation_agreement
     from sklearn.metrics import log_loss
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--student", default="ds-small")
+    p.add_argument("--student", default="cnn-small")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--seeds", type=int, default=1, help="train this many students, keep the best on validation")
-    p.add_argument("--int8-epochs", type=int, default=8, help="int8-aware fine-tuning epochs after training (0: none)")
+    # Off by default: on one ds-small seed, 8 int8-aware epochs moved the worst orientation's int8
+    # agreement from 0.944 to 0.946 (all 1,433 held-out windows), within noise, and cost 2 points of F1.
+    p.add_argument("--int8-epochs", type=int, default=0, help="int8-aware fine-tuning epochs after training (0: none)")
     p.add_argument("--min-agreement-orientation", type=float,
                    help="export's bar for int8 vs fp32 in each of the 24 orientations (default: the export's)")
     p.add_argument("--teacher", help="HARNet variant to distil from (trained here from --teacher-init)")
@@ -79,7 +82,7 @@ def main() -> int:
     print(f"selfBACK wrist: {len(windows)} windows, {len(set(windows.subjects))} subjects")
     # Worn either wrist, band turned on the strap (+-30 degrees), small tilts; no axis swaps, no wide
     # turns (on held-out selfBACK subjects they cost this small model 13-18 points of macro F1), and
-    # answers kept stable under int8-sized jitter. Then a few epochs computing as the int8 copy will.
+    # answers kept stable under int8-sized jitter.
     student_cfg = TrainConfig(epochs=args.epochs, patience=10, lr=1e-3, batch_size=64, device=args.device,
                               noise_g=0.02, axis_swap=False, strap_deg=30.0, rotation_deg=15.0, consistency=3.0)
     int8_cfg = TrainConfig(**{**student_cfg.__dict__, "epochs": args.int8_epochs, "patience": args.int8_epochs,
@@ -87,14 +90,20 @@ def main() -> int:
     teacher_cfg = TrainConfig(epochs=args.teacher_epochs, patience=5, lr=1e-4, device=args.device)
 
     def train_student(fit_idx, val_idx, seed=0):
-        """With --seeds N, N students from different seeds; the one with the lowest validation loss
-        (whole training subjects, never the held-out ones) is kept: this small model's held-out macro
-        F1 moved by up to 10 points between seeds of the same recipe."""
+        """With --seeds N, N students from different seeds, each scored on whole training subjects
+        held out for validation (never the held-out test subjects): its loss, and its int8 copy's
+        worst agreement with fp32 over the 24 wearing orientations. Kept: the lowest loss among the
+        seeds whose int8 copy passes the export's bar (``int8_check.pick_candidate``). This small
+        model's held-out macro F1 moved by up to 10 points between seeds, and its worst orientation
+        by 3 points."""
         candidates = [train_one_student(fit_idx, val_idx, seed * 100 + k) for k in range(args.seeds)]
         losses = [log_loss(y[val_idx], predict_proba(c, windows.x[val_idx], device=args.device), labels=range(len(classes)))
                   for c in candidates]
-        print("validation loss per seed: " + ", ".join(f"{v:.3f}" for v in losses), flush=True)
-        return candidates[int(np.argmin(losses))]
+        calibration = windows.x[np.random.default_rng(seed).permutation(fit_idx)[:options.calibration_windows]]
+        worst = [worst_orientation_agreement(c, calibration, windows.x[val_idx], options) for c in candidates]
+        print("per seed: validation loss " + ", ".join(f"{v:.3f}" for v in losses) + "; int8 worst of 24 "
+              "orientations on validation subjects " + ", ".join(f"{v:.3f}" for v in worst), flush=True)
+        return candidates[pick_candidate(losses, worst, options.thresholds.int8_min_orientation_agreement)]
 
     def train_one_student(fit_idx, val_idx, seed):
         cfg = TrainConfig(**{**student_cfg.__dict__, "seed": seed})
@@ -107,7 +116,7 @@ def main() -> int:
         student = StudentCNN(args.student, len(classes), classes)
         fit(student, windows.x[fit_idx], y[fit_idx], len(classes), windows.x[val_idx], y[val_idx], cfg,
             description=args.student)
-        if args.int8_epochs:
+        if args.int8_epochs:   # optional: a few epochs computing as the int8 copy will
             fit_int8_aware(student, windows.x[fit_idx], y[fit_idx], len(classes), windows.x[val_idx], y[val_idx],
                            TrainConfig(**{**int8_cfg.__dict__, "seed": seed}), description="int8-aware")
         return student
@@ -125,7 +134,10 @@ def main() -> int:
     name = f"{args.student} ({'distilled from ' + args.teacher if args.teacher else 'labels only'})"
     previous = args.work / "heldout_scores.json"
     ckpt = args.work / f"{args.student}_selfback.safetensors"
-    options = ExportOptions(extra_metadata={"dataset": "selfBACK wrist (UCI), 100 Hz -> 30 Hz", "citation": CITATION})
+    # The orientation sweep runs on every held-out window (not the export's default sample): the worst of
+    # 24 orientations is a minimum, and on 400 windows its sampling error alone is about 1 point.
+    options = ExportOptions(extra_metadata={"dataset": "selfBACK wrist (UCI), 100 Hz -> 30 Hz", "citation": CITATION},
+                            sweep_windows=len(windows))
     if args.min_agreement_orientation is not None:
         options.thresholds = Thresholds(int8_min_orientation_agreement=args.min_agreement_orientation)
     train_subjects = sorted(set(windows.subjects.tolist()))
@@ -201,7 +213,7 @@ def write_results_fragment(scores: dict, report: dict, argv: str) -> None:
     """docs/results/default_model.json and the README fragment default_model.md."""
     wrist = scores.get("other_wrist") or {}
     lines = [f"Built-in model (`{argv}`; `docs/results/default_model.json`): "
-             f"`ds-small` on selfBACK wrist, 9 classes, {scores['protocol']}: macro F1 "
+             f"`{report['artefacts'][0]['model']}` on selfBACK wrist, 9 classes, {scores['protocol']}: macro F1 "
              f"{scores['macro_f1_mean']:.3f} ± {scores['macro_f1_sd']:.3f}, kappa {scores['kappa_mean']:.3f} ± "
              f"{scores['kappa_sd']:.3f}"]
     for name, other in wrist.items():
