@@ -141,12 +141,12 @@ class SimulatedFleet:
         from .wearable import SoftwareWearable
 
         if self.profile == "on-device":         # the reference firmware classifying on the wrist (TFLite Micro)
-            from harnet_edge.runtime.defaults import DEFAULT_DIR
+            from harnet_edge.runtime.defaults import DEFAULT_DIR, DEFAULT_STEM
 
             from .on_device_twin import OnDeviceWearable
 
             return OnDeviceWearable(self.radio, self._name(i), resample_signal(signal, signal_hz, self.rate_hz),
-                                    DEFAULT_DIR / "ds-small_int8.tflite", self.rate_hz, speed=self.speed,
+                                    DEFAULT_DIR / f"{DEFAULT_STEM}_int8.tflite", self.rate_hz, speed=self.speed,
                                     faults=self.faults, rate_error=self.rate_error)
         if self.profile in FAMILY_TWINS:
             module, cls, _stem = FAMILY_TWINS[self.profile]

@@ -4,8 +4,9 @@ ESTIMATED latency per window, and radio bytes per hour for raw samples versus on
     python scripts/mcu_budget.py [--out docs/results]
 
 Flash, arena and MACs are measured on the int8 TFLite files (the arena by bisection on the real TFLM
-interpreter). ds-small is the shipped built-in model; ds-tiny is exported here from its architecture
-(random weights, real calibration windows): flash, arena and MACs depend on the graph, not the weights.
+interpreter). cnn-small is the shipped built-in model; ds-small and ds-tiny are exported here from their
+architectures (random weights, real calibration windows): flash, arena and MACs depend on the graph, not
+the weights.
 Latency is NOT measured on a microcontroller: it is MACs divided by the MAC rate of a published
 benchmark on the same core class, scaled to the clock. Writes mcu_budget.json and mcu_budget.md.
 """
@@ -52,21 +53,23 @@ def radio_bytes_per_hour() -> dict:
     return out
 
 
-def ds_tiny_int8(workdir: Path) -> Path:
+def student_int8(variant: str, workdir: Path) -> Path:
     import torch
 
     from harnet_edge.data import load_benchmark
     from harnet_edge.export.fold import prepare_for_export
     from harnet_edge.export.metadata import artefact_metadata
+    from harnet_edge.export.orientation import LOGITS_BITS, MIN_INPUT_RANGE_G
     from harnet_edge.export.tflite_writer import write_tflite_fp32, write_tflite_int8
     from harnet_edge.models.student import StudentCNN
 
     torch.manual_seed(0)
     windows = load_benchmark("selfback").x[:256].astype(np.float32)
-    model = StudentCNN("ds-tiny", 9).eval()
+    model = StudentCNN(variant, 9).eval()
     graph = prepare_for_export(model)
-    fp32 = write_tflite_fp32(graph, 300, workdir / "ds-tiny_fp32.tflite", artefact_metadata(model, "fp32", "budget"))
-    return write_tflite_int8(fp32, workdir / "ds-tiny_int8.tflite", windows, artefact_metadata(model, "int8", "budget"))
+    fp32 = write_tflite_fp32(graph, 300, workdir / f"{variant}_fp32.tflite", artefact_metadata(model, "fp32", "budget"))
+    return write_tflite_int8(fp32, workdir / f"{variant}_int8.tflite", windows, artefact_metadata(model, "int8", "budget"),
+                             input_range_g=MIN_INPUT_RANGE_G, logits_bits=LOGITS_BITS)
 
 
 def main() -> int:
@@ -74,11 +77,12 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=REPO / "docs" / "results")
     args = p.parse_args()
     from harnet_edge.export.tflm import arena_bytes, tflite_macs
-    from harnet_edge.runtime.defaults import DEFAULT_DIR
+    from harnet_edge.runtime.defaults import DEFAULT_DIR, DEFAULT_STEM
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        models = {"ds-small": DEFAULT_DIR / "ds-small_int8.tflite", "ds-tiny": ds_tiny_int8(Path(tmp))}
+        models = {f"{DEFAULT_STEM} (built-in)": DEFAULT_DIR / f"{DEFAULT_STEM}_int8.tflite",
+                  **{variant: student_int8(variant, Path(tmp)) for variant in ("ds-small", "ds-tiny")}}
         for student, path in models.items():
             data = path.read_bytes()
             macs, arena = tflite_macs(data), arena_bytes(data)

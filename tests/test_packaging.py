@@ -65,7 +65,7 @@ def test_wheel_holds_only_harnet_edge(tmp_path):
     sources = {f"{_installed_name(p.parent).replace('.', '/')}/{p.name}"
                for root in set(PACKAGE_DIR.values()) for p in (REPO / root).rglob("*.py") if "__pycache__" not in p.parts}
     assert sources - set(names) == set(), "source modules the wheel leaves out"
-    assert "harnet_edge/default_models/ds-small_int8.onnx" in names
+    assert "harnet_edge/default_models/cnn-small_int8.onnx" in names
     assert {f"harnet_edge/dashboard/static/{n}" for n in ("index.html", "app.js", "style.css")} <= set(names)
     # The quick start's real motion, its attribution, and the Bangle.js app with its spec ship too.
     assert {"harnet_edge/demo_data/selfback_clip.npz", "harnet_edge/demo_data/ATTRIBUTION.md",

@@ -7,7 +7,9 @@ from ..formats import format_of
 from .model_info import ModelFileError
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "default_models"
-PREFERENCE = ("ds-small_int8.onnx", "ds-small_int8.tflite", "ds-small_fp32.onnx")
+# The built-in student (scripts/build_default_models.py); its files are STEM_int8.onnx and so on.
+DEFAULT_STEM = "cnn-small"
+PREFERENCE = (f"{DEFAULT_STEM}_int8.onnx", f"{DEFAULT_STEM}_int8.tflite", f"{DEFAULT_STEM}_fp32.onnx")
 
 
 def default_models() -> list[Path]:

@@ -31,8 +31,8 @@ def main() -> int:
     from harnet_edge.models.student import StudentCNN
 
     pi4_macs_per_ms = MOBILENET_MACS / MOBILENET_PI4_MS
-    models = {"ds-tiny": StudentCNN("ds-tiny", 5), "ds-small (built-in)": StudentCNN("ds-small", 5),
-              "HARNet10": HARNet("harnet10", 5)}
+    models = {"ds-tiny": StudentCNN("ds-tiny", 5), "ds-small": StudentCNN("ds-small", 5),
+              "cnn-small (built-in)": StudentCNN("cnn-small", 5), "HARNet10": HARNet("harnet10", 5)}
     rows = {}
     for name, model in models.items():
         macs = count_macs(model, model.window_len)
@@ -49,10 +49,12 @@ def main() -> int:
     write_result("pi_estimate", {"command": command, "pi4_macs_per_second": pi4_macs_per_ms * 1e3,
                                  "source": "MobileNet v1 1.0_224, 569 M MACs, 87 ms on a Pi 4 (dev.to/tildalice)",
                                  "models": rows}, "\n".join(lines))
-    small, tiny, big = rows["ds-small (built-in)"], rows["ds-tiny"], rows["HARNet10"]
+    plain, small, tiny, big = rows["cnn-small (built-in)"], rows["ds-small"], rows["ds-tiny"], rows["HARNet10"]
     write_result("model_costs", None, (
-        f"Students: `ds-small` ({small['parameters'] / 1e3:.0f} k parameters, {small['macs'] / 1e6:.1f} M MACs per "
-        f"10 s window) and `ds-tiny` ({tiny['parameters'] / 1e3:.0f} k, {tiny['macs'] / 1e6:.2f} M); HARNet10 is "
+        f"Students: `cnn-small`, the built-in one, five full convolutions ({plain['parameters'] / 1e3:.0f} k parameters, "
+        f"{plain['macs'] / 1e6:.1f} M MACs per 10 s window); the depthwise-separable `ds-small` "
+        f"({small['parameters'] / 1e3:.0f} k, {small['macs'] / 1e6:.1f} M) and `ds-tiny` ({tiny['parameters'] / 1e3:.0f} k, "
+        f"{tiny['macs'] / 1e6:.2f} M); HARNet10 is "
         f"{big['parameters'] / 1e6:.1f} M parameters and {big['macs'] / 1e6:.0f} M MACs (5-class head; "
         f"`{command}`, counted by `harnet_edge.models.count_macs`)."))
     return 0

@@ -42,7 +42,7 @@ def test_bench_without_arguments_uses_the_built_in_models(tmp_path):
     assert "built-in default models" in result.stdout
     report = json.loads((out / "bench.json").read_text())
     files = {r["file"] for r in report["results"]}
-    assert {"ds-small_int8.onnx", "ds-small_int8.tflite"} <= files
+    assert {"cnn-small_int8.onnx", "cnn-small_int8.tflite"} <= files
     for r in report["results"]:
         assert r["classes"][:3] == ["walk_slow", "walk_mod", "walk_fast"]
         assert 0.5 < r["recorded"]["macro_f1_mean"] < 1          # held-out score recorded at export

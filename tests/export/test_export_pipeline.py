@@ -25,7 +25,7 @@ def test_export_writes_validated_artefacts_with_metadata(tmp_path, harnet5_check
                                                   int8_min_orientation_agreement=0.3))
     report = export_checkpoint(harnet5_checkpoint, windows, out, options, log=lambda *_: None)
     files = {a["file"]: a for a in report["artefacts"]}
-    assert set(files) == {f"{m}_{q}.{f}" for m in ("harnet5", "ds-small") for q in ("fp32", "int8")
+    assert set(files) == {f"{m}_{q}.{f}" for m in ("harnet5", "cnn-small") for q in ("fp32", "int8")
                           for f in ("onnx", "tflite")}
     for name, result in files.items():
         info = read_model_info(out / name)
@@ -46,20 +46,20 @@ def test_export_writes_validated_artefacts_with_metadata(tmp_path, harnet5_check
     assert files["harnet5_int8.onnx"]["graph"]["int8_convs_at_runtime"] == 26 + 12   # + affines as 1x1 convs
     assert onnx_int8_report(out / "harnet5_fp32.onnx")["float_convs_at_runtime"] == 38   # the check can fail
     assert files["harnet5_int8.onnx"]["size_bytes"] < files["harnet5_fp32.onnx"]["size_bytes"] / 3
-    assert files["ds-small_int8.tflite"]["agreement"] >= 0.95
-    engine = open_engine(out / "ds-small_int8.tflite")
-    assert engine.input["dtype"] == np.int8          # full-integer model: int8 in, int8 out
+    assert files["cnn-small_int8.tflite"]["agreement"] >= 0.95
+    engine = open_engine(out / "cnn-small_int8.tflite")
+    assert engine.input["dtype"] == np.int8 and engine.output["dtype"] == np.int16   # full-integer, 16-bit logits
     # The int8 input is symmetric and covers the sensor's full scale (+-4 g) on every axis, whatever
     # orientation the calibration windows (ADL: -1.5..1.5 g) were recorded in.
     scale, zero = engine.input["quantization"]
     low, high = tflite_input_range_g(engine)
     assert abs(zero) <= 1 and low <= -4 + scale and high >= 4 - scale   # symmetric to within one step
-    for name in ("harnet5_int8.onnx", "ds-small_int8.onnx"):
+    for name in ("harnet5_int8.onnx", "cnn-small_int8.onnx"):
         low, high = onnx_input_range_g(out / name)
         assert low <= -4 + 0.05 and high >= 4 - 0.05
     report_md = (out / "export_report.md").read_text()
     assert report_md.count("| yes |") == 8 and "Orientation sweep" in report_md
-    for name in ("harnet5_int8.onnx", "ds-small_int8.tflite"):
+    for name in ("harnet5_int8.onnx", "cnn-small_int8.tflite"):
         sweep = files[name]["orientation_sweep"]
         assert len(sweep["orientations"]) == 24 and sweep["windows"] == 24
     assert json.loads((out / "export_report.json").read_text())["validation"]["windows"] > 0

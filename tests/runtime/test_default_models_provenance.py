@@ -4,7 +4,7 @@ import json
 import re
 from pathlib import Path
 
-from harnet_edge.runtime.defaults import DEFAULT_DIR
+from harnet_edge.runtime.defaults import DEFAULT_DIR, DEFAULT_STEM
 from harnet_edge.runtime.model_info import METADATA_KEY, read_tflite_metadata
 
 RESULTS = Path(__file__).resolve().parents[2] / "docs" / "results" / "default_model.json"
@@ -21,9 +21,9 @@ def test_shipped_files_come_from_the_reported_checkpoint_and_held_out_subjects_w
         assert validation["subjects_seen_in_training"] == []
     import onnxruntime as ort
 
-    session = ort.InferenceSession(str(DEFAULT_DIR / "ds-small_int8.onnx"), providers=["CPUExecutionProvider"])
-    inside = {"ds-small_int8.onnx": session.get_modelmeta().custom_metadata_map[METADATA_KEY],
-              "ds-small_int8.tflite": read_tflite_metadata((DEFAULT_DIR / "ds-small_int8.tflite").read_bytes())[METADATA_KEY]}
+    session = ort.InferenceSession(str(DEFAULT_DIR / f"{DEFAULT_STEM}_int8.onnx"), providers=["CPUExecutionProvider"])
+    inside = {f"{DEFAULT_STEM}_int8.onnx": session.get_modelmeta().custom_metadata_map[METADATA_KEY],
+              f"{DEFAULT_STEM}_int8.tflite": read_tflite_metadata((DEFAULT_DIR / f"{DEFAULT_STEM}_int8.tflite").read_bytes())[METADATA_KEY]}
     for name, raw in inside.items():
         metadata = json.loads(raw)
         assert metadata["source_checkpoint_sha256"] == report["export"]["source_sha256"], name

@@ -62,9 +62,9 @@ def test_distil_reports_teacher_and_student_on_the_same_folds(tmp_path, datasets
                      "--student-epochs", "1", "--max-steps", "2", "--limit-subjects", "3", "-o", out)
     assert result.returncode == 0, result.stderr[-2000:]
     teacher, student = json.loads((out / "distil_results.json").read_text())
-    assert teacher["model"] == "harnet5 teacher" and student["model"] == "ds-small student"
+    assert teacher["model"] == "harnet5 teacher" and student["model"] == "cnn-small student"
     assert set(teacher["per_subject"]) == set(student["per_subject"]) == {"f1", "f2", "f3"}
-    assert "ds-small student" in result.stdout
+    assert "cnn-small student" in result.stdout
 
 
 @pytest.mark.parametrize("extra, message", [
