@@ -1,4 +1,5 @@
 """The tflm target: C sources a microcontroller build takes, checked on the real TFLite Micro interpreter."""
+import asyncio
 import shutil
 import subprocess
 
@@ -241,3 +242,37 @@ def test_tflm_export_tells_the_firmware_the_logits_type(int16_logits_model, held
         info = json.loads(json.loads(source.split("harnet_model_info_json[] = ")[1].split(";\n")[0]))
         assert info["output_dtype"] == dtype and len(json.dumps(info, separators=(",", ":"))) <= 512
         assert TflmEngine(tmp_path / dtype / report["file"]).output["dtype"] == np.dtype(dtype)
+
+
+def test_on_device_twin_labels_windows_with_int16_logits(int16_logits_model, heldout_windows):
+    """The firmware twin on a 16x8 model: each window's label packet carries the argmax of the int16
+    logits TFLite Micro gives for that int8 input, and their float64 softmax confidence to 1/255;
+    its classes agree with ai-edge-litert's on the same input."""
+    from harnet_edge.firmware_bridge import on_device as od
+    from harnet_edge.firmware_bridge.bumble_transport import SoftwareRadio
+    from harnet_edge.firmware_bridge.on_device_twin import OnDeviceWearable, imu_counts
+    from harnet_edge.runtime.engines import TFLiteEngine, dequantise
+    from harnet_edge.runtime.tflm_engine import TflmEngine
+
+    windows = heldout_windows[::max(1, len(heldout_windows) // 40)]
+
+    async def make_twin():                                        # bumble's controller needs a running loop
+        return OnDeviceWearable(SoftwareRadio(), "HE-Int16", windows[0].T, int16_logits_model, rate_hz=30)
+
+    twin = asyncio.run(make_twin())
+    tflm, litert = TflmEngine(int16_logits_model), TFLiteEngine(int16_logits_model, threads=1)
+    same_as_litert = []
+    for window in windows:
+        counts = imu_counts(window.T, twin.counts_per_g)
+        twin.ring[:], twin.ticks = counts, twin.window            # a full ring, oldest sample first
+        twin._classify()
+        packet = twin.backlog[-1]
+        window_q = od.quantise_window(counts, twin.counts_per_g, *tflm.input["quantization"])
+        logits = dequantise(tflm.invoke_int8(window_q), tflm.output).astype(np.float64)
+        probabilities = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+        assert packet.label_index == int(np.argmax(logits))
+        assert abs(packet.confidence - 255 * probabilities.max()) <= 1
+        litert.interpreter.set_tensor(litert.input["index"], window_q[None])
+        litert.interpreter.invoke()
+        same_as_litert.append(packet.label_index == litert.interpreter.get_tensor(litert.output["index"]).argmax())
+    assert twin.labels_made == len(windows) and np.mean(same_as_litert) >= 0.9
