@@ -249,14 +249,16 @@ def write_tflm_sources(model: bytes, c_path: Path, meta: dict) -> dict:
 
 
 def write_tflm_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta: dict,
-                    input_range_g: float | None = None) -> Path:
+                    input_range_g: float | None = None, logits_bits: int = 8) -> Path:
     """The format table's int8 writer: fp32 TFLite step -> full-integer TFLite (the TFLite writer's
-    calibration) -> C sources at ``path``; the int8 step file is not kept (the C array holds it)."""
+    calibration; ``logits_bits=16``: a 16x8 classifier with int16 logits, as the TFLite row) -> C
+    sources at ``path``; the int8 step file is not kept (the C array holds it)."""
     from .tflite_writer import write_tflite_int8
 
     path = Path(path)
     step = path.with_name(path.name[:-len(TFLM_SUFFIX)] + ".tflm-step.tflite")
-    write_tflite_int8(fp32_path, step, calibration, meta, input_range_g=input_range_g)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_tflite_int8(fp32_path, step, calibration, meta, input_range_g=input_range_g, logits_bits=logits_bits)
     try:
         write_tflm_sources(step.read_bytes(), path, meta)
     finally:

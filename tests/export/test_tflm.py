@@ -124,8 +124,11 @@ def test_export_pipeline_writes_a_validated_tflm_target(tmp_path, datasets_root)
                     checkpoint)
     windows = load_benchmark("adl", root=datasets_root)
     out = tmp_path / "out"
+    # 8-bit logits: this untrained student's classifier input spans ~1e-8, so with 16-bit activations its
+    # bias scale is ~7e-12 and ai-edge-quantizer clamps the bias to -2**31 (TFLite and TFLM alike: int8/fp32
+    # agreement 0.000). 16-bit logits are tested on the trained student below.
     report = export_checkpoint(checkpoint, windows, out, ExportOptions(formats=("tflm",), calibration_windows=64,
-                               thresholds=Thresholds(int8_min_agreement=0.3)), log=lambda *_: None)
+                               logits_bits=8, thresholds=Thresholds(int8_min_agreement=0.3)), log=lambda *_: None)
     (artefact,) = report["artefacts"]
     assert artefact["file"] == "ds-tiny_int8.tflm.c" and artefact["backend"] == "tflite-micro"
     assert artefact["passed"] and artefact["cross_check"]["ok"]
@@ -135,6 +138,8 @@ def test_export_pipeline_writes_a_validated_tflm_target(tmp_path, datasets_root)
                                                      "export_report.json", "export_report.md"]
     engine = open_engine(out / "ds-tiny_int8.tflm.c")              # runs the bytes inside the C array
     assert engine.arena_bytes == artefact["graph"]["arena_bytes"] and engine.info.classes[0] == "walk"
+    assert engine.output["dtype"] == np.int8 and report["calibration"]["logits_bits"] == 8
+    assert "#define HARNET_MODEL_OUTPUT_TYPE kTfLiteInt8\n" in (out / "ds-tiny_int8.tflm.h").read_text()
 
 
 @pytest.mark.parametrize("name", ["my model.int8", "ds-small+v2 (copy)", "héllo"])
@@ -174,26 +179,13 @@ def test_class_lists_the_label_service_cannot_carry_fail_the_export():
 
 @pytest.fixture(scope="module")
 def int16_logits_model(tmp_path_factory, heldout_windows):
-    """The shipped student's float graph quantised like the int8 export, but with its classifier
-    (FULLY_CONNECTED) and output at 16 bits: int8 weights and activations, int16 logits."""
-    from ai_edge_litert.interpreter import Interpreter
-    from ai_edge_quantizer import qtyping, quantizer, recipe
+    """The shipped student's float graph through the TFLite writer with 16-bit logits: its classifier
+    runs TFLite's 16x8 kernel and the output is int16; every other tensor stays int8."""
+    from harnet_edge.export.tflite_writer import write_tflite_int8
 
-    from harnet_edge.export.tflite_writer import calibrate_min_max
-
-    fp32 = DEFAULT_DIR / "ds-small_fp32.tflite"
-    signatures = Interpreter(model_path=str(fp32)).get_signature_list()
-    signature = next(iter(signatures))
-    name = signatures[signature]["inputs"][0]
-    calibration = heldout_windows[::max(1, len(heldout_windows) // 48)]
-    qt = quantizer.Quantizer(str(fp32))
-    qt.load_quantization_recipe(recipe.static_wi8_ai8())
-    for op in (qtyping.TFLOperationName.FULLY_CONNECTED, qtyping.TFLOperationName.OUTPUT):
-        qt.add_static_config(regex=".*", operation_name=op, activation_num_bits=16, weight_num_bits=8)
-    qsvs = calibrate_min_max(qt, {signature: [{name: w[None]} for w in calibration]})   # as the int8 export
-    path = tmp_path_factory.mktemp("int16") / "ds-small_int8fc16.tflite"
-    qt.quantize(qsvs).export_model(str(path), overwrite=True)
-    return path
+    path = tmp_path_factory.mktemp("int16") / "ds-small_int8.tflite"
+    return write_tflite_int8(DEFAULT_DIR / "ds-small_fp32.tflite", path, heldout_windows[::18],
+                             read_model_info(SHIPPED).extra, input_range_g=4.0, logits_bits=16)
 
 
 def test_tflm_engine_runs_int16_logits_like_litert(int16_logits_model, heldout_windows):
@@ -218,30 +210,34 @@ def test_tflm_engine_runs_int16_logits_like_litert(int16_logits_model, heldout_w
         theirs.append(litert.interpreter.get_tensor(litert.output["index"]).reshape(-1))
     ours, theirs = np.stack(ours), np.stack(theirs)
     assert ours.dtype == theirs.dtype == np.int16 and np.abs(ours).max() > 127   # would not survive an int8 cast
-    # Kernels differ by an int8 count upstream; ~0.15 logits measured (460 counts of 3.2e-4).
-    assert np.abs(ours.astype(int) - theirs).max() * scale < 0.25
+    # The int8 layers before the classifier round differently in the two runtimes: measured 0.33 logits at
+    # most here, as for the same model with int8 logits (0.33); the 16x8 classifier adds no gap of its own.
+    assert np.abs(ours.astype(int) - theirs).max() * scale < 0.5
     labels = [od.label_and_confidence(q, scale, zero_point)[0] for q in ours]
     assert labels == ours.argmax(1).tolist()
     assert np.mean(ours.argmax(1) == theirs.argmax(1)) >= 0.98
 
 
-def test_tflm_export_tells_the_firmware_the_logits_type(int16_logits_model, heldout_windows, tmp_path):
+def test_tflm_export_tells_the_firmware_the_logits_type(heldout_windows, tmp_path):
     """The header's HARNET_MODEL_OUTPUT_TYPE and the model info's output_dtype follow the output tensor:
-    int16 for a 16x8 classifier, int8 for the shipped full-int8 student; both still check against litert."""
+    int16 from the format table's writer with 16-bit logits, int8 for the shipped full-int8 student;
+    both still agree with ai-edge-litert."""
     import json
 
+    from harnet_edge.export.tflm import agreement_with_litert, write_tflm_int8
     from harnet_edge.runtime.tflm_engine import TflmEngine
 
     meta = read_model_info(SHIPPED).extra
-    for model, dtype, tflite_type in ((int16_logits_model, "int16", "kTfLiteInt16"), (SHIPPED, "int8", "kTfLiteInt8")):
-        report = write_tflm(model, tmp_path / dtype, meta, heldout_windows[::20])
-        assert report["output_dtype"] == dtype and report["agreement_with_litert"] >= 0.99
-        header = (tmp_path / dtype / report["header"]).read_text()
-        assert f"#define HARNET_MODEL_OUTPUT_TYPE {tflite_type}\n" in header
-        source = (tmp_path / dtype / report["file"]).read_text()
+    sixteen = write_tflm_int8(DEFAULT_DIR / "ds-small_fp32.tflite", tmp_path / "int16" / "ds-small_int8.tflm.c",
+                              heldout_windows[::18], meta, input_range_g=4.0, logits_bits=16)
+    eight = tmp_path / "int8" / write_tflm(SHIPPED, tmp_path / "int8", meta)["file"]
+    for c_path, dtype, tflite_type in ((sixteen, "int16", "kTfLiteInt16"), (eight, "int8", "kTfLiteInt8")):
+        assert f"#define HARNET_MODEL_OUTPUT_TYPE {tflite_type}\n" in c_path.with_name(c_path.name[:-2] + ".h").read_text()
+        source = c_path.read_text()
         info = json.loads(json.loads(source.split("harnet_model_info_json[] = ")[1].split(";\n")[0]))
         assert info["output_dtype"] == dtype and len(json.dumps(info, separators=(",", ":"))) <= 512
-        assert TflmEngine(tmp_path / dtype / report["file"]).output["dtype"] == np.dtype(dtype)
+        assert TflmEngine(c_path).output["dtype"] == np.dtype(dtype)
+        assert agreement_with_litert(c_path, heldout_windows[::20])["agreement_with_litert"] >= 0.99
 
 
 def test_on_device_twin_labels_windows_with_int16_logits(int16_logits_model, heldout_windows):
