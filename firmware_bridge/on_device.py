@@ -122,9 +122,12 @@ def quantise_window(counts: np.ndarray, counts_per_g: int, input_scale: float, i
 
 
 def label_and_confidence(logits_q: np.ndarray, output_scale: float, output_zero_point: int) -> tuple[int, int]:
-    """int8 logits -> (class index, confidence 0..255) with a float32 softmax, as the firmware does."""
-    logits = (np.asarray(logits_q, np.int8).reshape(-1).astype(np.float32) - np.float32(output_zero_point)) \
-        * np.float32(output_scale)
+    """int8 or int16 logits -> (class index, confidence 0..255) with a float32 softmax, as the firmware
+    does (it widens either to int16; float32 holds every int16 exactly)."""
+    q = np.asarray(logits_q).reshape(-1)
+    if q.dtype.kind not in "iu" or (q.size and (q.min() < -32768 or q.max() > 32767)):
+        raise ValueError(f"logits must be int8 or int16 counts (got {q.dtype} outside the int16 range)")
+    logits = (q.astype(np.int16).astype(np.float32) - np.float32(output_zero_point)) * np.float32(output_scale)
     best = int(np.argmax(logits))
     total = np.float32(0)
     for e in np.exp(logits - logits[best]).astype(np.float32):    # in order, as the C loop adds

@@ -2,8 +2,8 @@
 
 Like the sketch (firmware/harnet_wearable, HARNET_ON_DEVICE), it samples its IMU at 30 Hz on its
 own clock whether or not a central is connected, keeps a 10 s ring of int16 counts, runs the int8
-student through TensorFlow Lite Micro in a fixed arena (a model that does not fit is refused, as
-on the MCU), and notifies one label packet per window on the on-device service, keeping a bounded
+student (int8 or int16 logits) through TensorFlow Lite Micro in a fixed arena (a model that does not
+fit is refused, as on the MCU), and notifies one label packet per window on the on-device service, keeping a bounded
 backlog while nobody listens. The window arithmetic is ``on_device``'s, byte-identical to the C.
 """
 from __future__ import annotations

@@ -13,6 +13,7 @@ DEFAULT_ARENA_BYTES = 1 << 20
 TFLM_SUFFIX = ".tflm.c"
 _ARRAY = re.compile(r"harnet_model_tflite\[\][^=]*=\s*\{([^}]*)\};")
 _LENGTH = re.compile(r"harnet_model_tflite_len\s*=\s*(\d+)\s*;")
+OUTPUT_DTYPES = (np.int8, np.int16)       # logits: int8, or int16 from a 16x8 classifier
 _ARENA = re.compile(r"#define\s+HARNET_MODEL_ARENA_BYTES\s+(\d+)")
 
 
@@ -69,8 +70,9 @@ class TflmEngine(Engine):
         self.arena_bytes = int(arena_bytes)
         self.input = self._detail(self.interpreter.get_input_details(0))
         self.output = self._detail(self.interpreter.get_output_details(0))
-        if self.input["dtype"] != np.int8:
-            raise ModelFileError(f"{self.path.name}: TFLite Micro targets need a full-integer (int8) model")
+        if self.input["dtype"] != np.int8 or self.output["dtype"] not in OUTPUT_DTYPES:
+            raise ModelFileError(f"{self.path.name}: TFLite Micro targets need a full-integer model "
+                                 f"(int8 input, int8 or int16 logits)")
 
     @staticmethod
     def _detail(detail: dict) -> dict:
@@ -80,7 +82,8 @@ class TflmEngine(Engine):
                 "quantization": (float(q["scales"][0]), int(q["zero_points"][0]))}
 
     def invoke_int8(self, window_q: np.ndarray) -> np.ndarray:
-        """One already-quantised (3, T) int8 window -> the int8 logits, as the firmware calls it."""
+        """One already-quantised (3, T) int8 window -> the logits in the model's output dtype
+        (int8, or int16 where the classifier runs TFLite's 16x8 kernel), as the firmware calls it."""
         self.interpreter.set_input(np.asarray(window_q, np.int8)[None], 0)
         self.interpreter.invoke()
         return self.interpreter.get_output(0).reshape(-1)

@@ -1,4 +1,5 @@
 """The tflm target: C sources a microcontroller build takes, checked on the real TFLite Micro interpreter."""
+import asyncio
 import shutil
 import subprocess
 
@@ -123,8 +124,11 @@ def test_export_pipeline_writes_a_validated_tflm_target(tmp_path, datasets_root)
                     checkpoint)
     windows = load_benchmark("adl", root=datasets_root)
     out = tmp_path / "out"
+    # 8-bit logits: this untrained student's classifier input spans ~1e-8, so with 16-bit activations its
+    # bias scale is ~7e-12 and ai-edge-quantizer clamps the bias to -2**31 (TFLite and TFLM alike: int8/fp32
+    # agreement 0.000). 16-bit logits are tested on the trained student below.
     report = export_checkpoint(checkpoint, windows, out, ExportOptions(formats=("tflm",), calibration_windows=64,
-                               thresholds=Thresholds(int8_min_agreement=0.3)), log=lambda *_: None)
+                               logits_bits=8, thresholds=Thresholds(int8_min_agreement=0.3)), log=lambda *_: None)
     (artefact,) = report["artefacts"]
     assert artefact["file"] == "ds-tiny_int8.tflm.c" and artefact["backend"] == "tflite-micro"
     assert artefact["passed"] and artefact["cross_check"]["ok"]
@@ -134,6 +138,8 @@ def test_export_pipeline_writes_a_validated_tflm_target(tmp_path, datasets_root)
                                                      "export_report.json", "export_report.md"]
     engine = open_engine(out / "ds-tiny_int8.tflm.c")              # runs the bytes inside the C array
     assert engine.arena_bytes == artefact["graph"]["arena_bytes"] and engine.info.classes[0] == "walk"
+    assert engine.output["dtype"] == np.int8 and report["calibration"]["logits_bits"] == 8
+    assert "#define HARNET_MODEL_OUTPUT_TYPE kTfLiteInt8\n" in (out / "ds-tiny_int8.tflm.h").read_text()
 
 
 @pytest.mark.parametrize("name", ["my model.int8", "ds-small+v2 (copy)", "héllo"])
@@ -169,3 +175,100 @@ def test_class_lists_the_label_service_cannot_carry_fail_the_export():
         with pytest.raises(ExportError, match=words):
             c_sources(bytes(40), {"classes": classes, "sample_rate_hz": 30, "window_samples": 300}, 1024, quant,
                       ["CONV_2D"], "m")
+
+
+@pytest.fixture(scope="module")
+def int16_logits_model(tmp_path_factory, heldout_windows):
+    """The shipped student's float graph through the TFLite writer with 16-bit logits: its classifier
+    runs TFLite's 16x8 kernel and the output is int16; every other tensor stays int8."""
+    from harnet_edge.export.tflite_writer import write_tflite_int8
+
+    path = tmp_path_factory.mktemp("int16") / "ds-small_int8.tflite"
+    return write_tflite_int8(DEFAULT_DIR / "ds-small_fp32.tflite", path, heldout_windows[::18],
+                             read_model_info(SHIPPED).extra, input_range_g=4.0, logits_bits=16)
+
+
+def test_tflm_engine_runs_int16_logits_like_litert(int16_logits_model, heldout_windows):
+    """TFLite Micro's 16x8 classifier: int16 logits (zero point 0) beyond the int8 range, the same
+    counts as ai-edge-litert within a few, and the firmware's label maths on them gives its argmax."""
+    from harnet_edge.firmware_bridge import on_device as od
+    from harnet_edge.runtime.engines import TFLiteEngine, quantise
+    from harnet_edge.runtime.tflm_engine import TflmEngine
+
+    engine = TflmEngine(int16_logits_model)
+    assert engine.input["dtype"] == np.int8 and engine.output["dtype"] == np.int16
+    scale, zero_point = engine.output["quantization"]
+    assert zero_point == 0 and 0 < scale < 0.01
+    windows = heldout_windows[::max(1, len(heldout_windows) // 60)]
+    litert = TFLiteEngine(int16_logits_model, threads=1)
+    ours, theirs = [], []
+    for window in windows:
+        window_q = quantise(window[None], engine.input)
+        ours.append(engine.invoke_int8(window_q[0]))
+        litert.interpreter.set_tensor(litert.input["index"], window_q)
+        litert.interpreter.invoke()
+        theirs.append(litert.interpreter.get_tensor(litert.output["index"]).reshape(-1))
+    ours, theirs = np.stack(ours), np.stack(theirs)
+    assert ours.dtype == theirs.dtype == np.int16 and np.abs(ours).max() > 127   # would not survive an int8 cast
+    # The int8 layers before the classifier round differently in the two runtimes: measured 0.33 logits at
+    # most here, as for the same model with int8 logits (0.33); the 16x8 classifier adds no gap of its own.
+    assert np.abs(ours.astype(int) - theirs).max() * scale < 0.5
+    labels = [od.label_and_confidence(q, scale, zero_point)[0] for q in ours]
+    assert labels == ours.argmax(1).tolist()
+    assert np.mean(ours.argmax(1) == theirs.argmax(1)) >= 0.98
+
+
+def test_tflm_export_tells_the_firmware_the_logits_type(heldout_windows, tmp_path):
+    """The header's HARNET_MODEL_OUTPUT_TYPE and the model info's output_dtype follow the output tensor:
+    int16 from the format table's writer with 16-bit logits, int8 for the shipped full-int8 student;
+    both still agree with ai-edge-litert."""
+    import json
+
+    from harnet_edge.export.tflm import agreement_with_litert, write_tflm_int8
+    from harnet_edge.runtime.tflm_engine import TflmEngine
+
+    meta = read_model_info(SHIPPED).extra
+    sixteen = write_tflm_int8(DEFAULT_DIR / "ds-small_fp32.tflite", tmp_path / "int16" / "ds-small_int8.tflm.c",
+                              heldout_windows[::18], meta, input_range_g=4.0, logits_bits=16)
+    eight = tmp_path / "int8" / write_tflm(SHIPPED, tmp_path / "int8", meta)["file"]
+    for c_path, dtype, tflite_type in ((sixteen, "int16", "kTfLiteInt16"), (eight, "int8", "kTfLiteInt8")):
+        assert f"#define HARNET_MODEL_OUTPUT_TYPE {tflite_type}\n" in c_path.with_name(c_path.name[:-2] + ".h").read_text()
+        source = c_path.read_text()
+        info = json.loads(json.loads(source.split("harnet_model_info_json[] = ")[1].split(";\n")[0]))
+        assert info["output_dtype"] == dtype and len(json.dumps(info, separators=(",", ":"))) <= 512
+        assert TflmEngine(c_path).output["dtype"] == np.dtype(dtype)
+        assert agreement_with_litert(c_path, heldout_windows[::20])["agreement_with_litert"] >= 0.99
+
+
+def test_on_device_twin_labels_windows_with_int16_logits(int16_logits_model, heldout_windows):
+    """The firmware twin on a 16x8 model: each window's label packet carries the argmax of the int16
+    logits TFLite Micro gives for that int8 input, and their float64 softmax confidence to 1/255;
+    its classes agree with ai-edge-litert's on the same input."""
+    from harnet_edge.firmware_bridge import on_device as od
+    from harnet_edge.firmware_bridge.bumble_transport import SoftwareRadio
+    from harnet_edge.firmware_bridge.on_device_twin import OnDeviceWearable, imu_counts
+    from harnet_edge.runtime.engines import TFLiteEngine, dequantise
+    from harnet_edge.runtime.tflm_engine import TflmEngine
+
+    windows = heldout_windows[::max(1, len(heldout_windows) // 40)]
+
+    async def make_twin():                                        # bumble's controller needs a running loop
+        return OnDeviceWearable(SoftwareRadio(), "HE-Int16", windows[0].T, int16_logits_model, rate_hz=30)
+
+    twin = asyncio.run(make_twin())
+    tflm, litert = TflmEngine(int16_logits_model), TFLiteEngine(int16_logits_model, threads=1)
+    same_as_litert = []
+    for window in windows:
+        counts = imu_counts(window.T, twin.counts_per_g)
+        twin.ring[:], twin.ticks = counts, twin.window            # a full ring, oldest sample first
+        twin._classify()
+        packet = twin.backlog[-1]
+        window_q = od.quantise_window(counts, twin.counts_per_g, *tflm.input["quantization"])
+        logits = dequantise(tflm.invoke_int8(window_q), tflm.output).astype(np.float64)
+        probabilities = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+        assert packet.label_index == int(np.argmax(logits))
+        assert abs(packet.confidence - 255 * probabilities.max()) <= 1
+        litert.interpreter.set_tensor(litert.input["index"], window_q[None])
+        litert.interpreter.invoke()
+        same_as_litert.append(packet.label_index == litert.interpreter.get_tensor(litert.output["index"]).argmax())
+    assert twin.labels_made == len(windows) and np.mean(same_as_litert) >= 0.9

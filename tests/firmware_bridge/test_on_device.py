@@ -15,7 +15,7 @@ FIRMWARE = REPO / "firmware_bridge/firmware/harnet_wearable"
 HARNESS = r"""
 #include <stdio.h>
 #include "harnet_on_device.h"
-/* stdin: n, then n lines "x y z" counts; then logits lines "k l0 .. lk-1". stdout: one line per window. */
+/* stdin: n, then n lines "x y z" counts; then logits lines "k scale zp l0 .. lk-1". stdout: one line per window. */
 int main(void) {
   static harnet_window w; int n; int8_t input[3 * HARNET_WINDOW_SAMPLES];
   if (scanf("%d", &n) != 1) return 1;
@@ -29,11 +29,11 @@ int main(void) {
       printf("window %d %d %d %d %lu\n", i, input[0], input[HARNET_WINDOW_SAMPLES], input[3 * HARNET_WINDOW_SAMPLES - 1], sum);
     }
   }
-  int k;
-  while (scanf("%d", &k) == 1) {
-    int8_t logits[32]; uint8_t label, conf, packet[HARNET_LABEL_PACKET_BYTES];
-    for (int j = 0; j < k; j++) { int v; if (scanf("%d", &v) != 1) return 1; logits[j] = (int8_t)v; }
-    harnet_label_confidence(logits, k, 0.0625f, 7, &label, &conf);
+  int k, zp; float scale;
+  while (scanf("%d %f %d", &k, &scale, &zp) == 3) {
+    int16_t logits[32]; uint8_t label, conf, packet[HARNET_LABEL_PACKET_BYTES];
+    for (int j = 0; j < k; j++) { int v; if (scanf("%d", &v) != 1) return 1; logits[j] = (int16_t)v; }
+    harnet_label_confidence(logits, k, scale, zp, &label, &conf);
     harnet_label_packet(packet, 65535, 4294967000u, label, conf, HARNET_FLAG_FIRST_AFTER_BOOT);
     printf("label %d %d", label, conf); for (int j = 0; j < HARNET_LABEL_PACKET_BYTES; j++) printf(" %d", packet[j]); printf("\n");
   }
@@ -67,10 +67,15 @@ def test_firmware_c_and_software_twin_make_the_same_bytes(firmware_harness):
     rng = np.random.default_rng(3)
     counts = np.clip(rng.normal(0, 3000, (700, 3)) + [0, 0, -4096], -32768, 32767).astype(np.int16)
     counts[::97] = [32767, -32768, 0]                     # clamping at both ends of int8
-    logits = [rng.integers(-128, 128, size=k).astype(np.int8) for k in (9, 5, 9, 12)] + \
-        [np.array([5, 5, 1], np.int8)]                    # a tie: the first index wins in both
+    # int8 logits (scale 1/16, zero point 7), then int16 logits of a 16x8 classifier (zero point 0)
+    # spread past the int8 range and close together, so that wrapping them to int8 would change both answers.
+    logits = [(l, np.float32(0.0625), 7) for l in [rng.integers(-128, 128, size=k).astype(np.int8) for k in (9, 5, 9, 12)]
+              + [np.array([5, 5, 1], np.int8)]] + \
+        [(l, np.float32(7.4e-4), 0) for l in [rng.integers(-32768, 32768, size=9).astype(np.int16),
+                                              (rng.integers(-2000, 2000, size=9) + 20000).astype(np.int16),
+                                              np.array([-32768, 32767, 32767, 300, -129], np.int16)]]
     stdin = f"{len(counts)}\n" + "\n".join(" ".join(map(str, c)) for c in counts.tolist()) + "\n" + \
-        "\n".join(f"{len(l)} " + " ".join(map(str, l.tolist())) for l in logits) + "\n"
+        "\n".join(f"{len(l)} {float(scale)!r} {zp} " + " ".join(map(str, l.tolist())) for l, scale, zp in logits) + "\n"
     lines = subprocess.run([str(firmware_harness)], input=stdin, capture_output=True, text=True,
                            check=True).stdout.splitlines()
 
@@ -80,12 +85,28 @@ def test_firmware_c_and_software_twin_make_the_same_bytes(firmware_harness):
         if written >= 300 and (written - 300) % 150 == 0:
             q = od.quantise_window(counts[written - 300:written], 4096, 0.03125, -3)
             expected.append(f"window {i} {q[0, 0]} {q[1, 0]} {q[2, -1]} {_checksum(q)}")
-    for l in logits:
-        label, confidence = od.label_and_confidence(l, 0.0625, 7)
+    for l, scale, zp in logits:
+        label, confidence = od.label_and_confidence(l, scale, zp)
         packet = od.LabelPacket(65535, 4294967000, label, confidence, od.FLAG_FIRST_AFTER_BOOT).encode()
         expected.append(f"label {label} {confidence} " + " ".join(map(str, packet)))
     assert len(expected) == 3 + len(logits)
     assert lines == expected
+
+
+def test_int16_logits_give_the_label_and_confidence_of_their_float_values():
+    """A 16x8 classifier's logits (zero point 0) outside the int8 range: argmax and confidence are those
+    of the dequantised values (softmax in float64 here), not of counts wrapped to int8."""
+    logits_q = np.array([300, -200, 1000, 990, -32768], np.int16)      # wrapped to int8: 44, 56, -24, -34, 0
+    scale = 0.01
+    best, confidence = od.label_and_confidence(logits_q, scale, 0)
+    logits = logits_q.astype(np.float64) * scale
+    probabilities = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    assert best == 2 and confidence == round(255 * probabilities.max()) == 134
+    assert od.label_and_confidence(logits_q.astype(np.int32), scale, 0) == (best, confidence)
+    with pytest.raises(ValueError, match="int8 or int16"):
+        od.label_and_confidence(np.array([40000, 0]), scale, 0)
+    with pytest.raises(ValueError, match="int8 or int16"):
+        od.label_and_confidence(np.array([0.5, 0.1]), scale, 0)
 
 
 def test_label_packets_decode_with_losses_reboots_and_refusals():
@@ -194,7 +215,9 @@ def test_sketch_on_device_mode_matches_the_spec():
     assert f"#define HARNET_FLAG_BACKLOG_OVERFLOW 0x{od.FLAG_BACKLOG_OVERFLOW:02x}" in header
     for call in ("harnet_window_push(&window, xyz)", "harnet_window_ready(&window, HOP_SAMPLES)",
                  "harnet_window_quantise(&window, input->data.int8, COUNTS_PER_G",
-                 "harnet_label_confidence(interpreter->output(0)->data.int8", "HARNET_MODEL_ADD_OPS(resolver)",
+                 "output->type == kTfLiteInt16 ? output->data.i16[i] : output->data.int8[i]",
+                 "harnet_label_confidence(logits, HARNET_MODEL_NUM_CLASSES",
+                 "output(0)->type != HARNET_MODEL_OUTPUT_TYPE) while (true) {}", "HARNET_MODEL_ADD_OPS(resolver)",
                  "arena[HARNET_MODEL_ARENA_BYTES]", "HARNET_FLAG_BACKLOG_OVERFLOW | droppedBoot", "if (!BLE.connected()) labelsOn = false;", "static_assert(HARNET_WINDOW_SAMPLES == HARNET_MODEL_WINDOW_SAMPLES", "(ticks - 1) * 1000) / 30"):
         assert call in sketch
 
@@ -309,11 +332,12 @@ def test_labels_survive_link_loss_in_order_and_reboots_are_flagged(datasets_root
         assert twin.reboots >= 1 and sum("device_restarted" in r["flags"] for r in labels) == twin.reboots + 1
 
 
-@pytest.mark.parametrize("window", [300, 250])
-def test_sketch_type_checks_against_the_arduino_and_tflm_apis(tmp_path, window):
+@pytest.mark.parametrize("window, output_dtype", [(300, "int8"), (300, "int16"), (250, "int8")])
+def test_sketch_type_checks_against_the_arduino_and_tflm_apis(tmp_path, window, output_dtype):
     """g++ type-checks the .ino (raw and on-device modes) against declarations of ArduinoBLE, the
     LSM6DS3 driver and current TFLM (MicroInterpreter without an ErrorReporter), with a generated
-    model header; a model whose window differs from harnet_on_device.c's must not compile."""
+    model header for int8 or int16 logits; a model whose window differs from harnet_on_device.c's
+    must not compile."""
     from harnet_edge.export.tflm import c_sources, operator_names
     from harnet_edge.runtime.defaults import DEFAULT_DIR
 
@@ -321,7 +345,7 @@ def test_sketch_type_checks_against_the_arduino_and_tflm_apis(tmp_path, window):
         pytest.skip("g++ is not installed")
     model = (DEFAULT_DIR / "ds-small_int8.tflite").read_bytes()
     quant = {"input_shape": [1, 3, window], "output_shape": [1, 2], "input_scale": 0.03, "input_zero_point": -3,
-             "output_scale": 0.06, "output_zero_point": 7}
+             "output_scale": 0.06, "output_zero_point": 7, "output_dtype": output_dtype}
     header, _ = c_sources(model, {"classes": ["sit", "walk"], "sample_rate_hz": 30, "window_samples": window},
                           28000, quant, operator_names(model), "harnet_model")
     (tmp_path / "harnet_model.h").write_text(header)

@@ -29,7 +29,7 @@ void harnet_window_quantise(const harnet_window *w, int8_t *input, float counts_
   }
 }
 
-void harnet_label_confidence(const int8_t *logits, int n, float output_scale, int output_zero_point,
+void harnet_label_confidence(const int16_t *logits, int n, float output_scale, int output_zero_point,
                              uint8_t *label, uint8_t *confidence) {
   int best = 0;
   for (int i = 1; i < n; i++)

@@ -28,8 +28,9 @@ int harnet_window_ready(const harnet_window *w, uint32_t hop);
 /* Oldest to newest, axis-major (input[axis * T + t]): q = floor(counts / cpg / scale + 0.5) + zp, clamped. */
 void harnet_window_quantise(const harnet_window *w, int8_t *input, float counts_per_g, float input_scale,
                             int input_zero_point);
-/* argmax of int8 logits and round(255 x its softmax probability), float32 throughout. */
-void harnet_label_confidence(const int8_t *logits, int n, float output_scale, int output_zero_point,
+/* argmax of the logits and round(255 x its softmax probability), float32 throughout. The logits are
+   the output tensor's counts widened to int16: int8 logits (data.int8) or int16 ones (data.i16). */
+void harnet_label_confidence(const int16_t *logits, int n, float output_scale, int output_zero_point,
                              uint8_t *label, uint8_t *confidence);
 /* The 10-byte label packet; returns its length. */
 int harnet_label_packet(uint8_t out[HARNET_LABEL_PACKET_BYTES], uint16_t sequence, uint32_t end_ms,

@@ -94,9 +94,14 @@ static void classifyWindow() {
   harnet_window_quantise(&window, input->data.int8, COUNTS_PER_G, HARNET_MODEL_INPUT_SCALE,
                          HARNET_MODEL_INPUT_ZERO_POINT);
   uint8_t label = HARNET_LABEL_WITHHELD, confidence = 0;
-  if (interpreter->Invoke() == kTfLiteOk)
-    harnet_label_confidence(interpreter->output(0)->data.int8, HARNET_MODEL_NUM_CLASSES, HARNET_MODEL_OUTPUT_SCALE,
+  if (interpreter->Invoke() == kTfLiteOk) {
+    const TfLiteTensor *output = interpreter->output(0);   // int8 logits, or int16 from a 16x8 classifier
+    int16_t logits[HARNET_MODEL_NUM_CLASSES];
+    for (int i = 0; i < HARNET_MODEL_NUM_CLASSES; i++)
+      logits[i] = output->type == kTfLiteInt16 ? output->data.i16[i] : output->data.int8[i];
+    harnet_label_confidence(logits, HARNET_MODEL_NUM_CLASSES, HARNET_MODEL_OUTPUT_SCALE,
                             HARNET_MODEL_OUTPUT_ZERO_POINT, &label, &confidence);
+  }
   uint8_t flags = firstWindow ? HARNET_FLAG_FIRST_AFTER_BOOT : 0;
   firstWindow = false;
   if (backlogCount == BACKLOG_LABELS) {                      // drop the oldest; the sequence gap tells the host
@@ -141,6 +146,7 @@ static void setupOnDevice() {
   static tflite::MicroInterpreter staticInterpreter(model, resolver, arena, HARNET_MODEL_ARENA_BYTES);
   interpreter = &staticInterpreter;
   if (interpreter->AllocateTensors() != kTfLiteOk) while (true) {}   // the arena is the exported size
+  if (interpreter->output(0)->type != HARNET_MODEL_OUTPUT_TYPE) while (true) {}   // header and model disagree
   modelInfoChar.writeValue((const uint8_t *)harnet_model_info_json, strlen(harnet_model_info_json));
   labelControlChar.setEventHandler(BLEWritten, onLabelControl);
   onDeviceService.addCharacteristic(labelChar);

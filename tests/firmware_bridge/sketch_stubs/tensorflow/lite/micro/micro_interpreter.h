@@ -4,8 +4,9 @@
 #include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
 #include "tensorflow/lite/schema/schema_generated.h"
 typedef enum { kTfLiteOk = 0, kTfLiteError = 1 } TfLiteStatus;
-typedef union { int8_t *int8; float *f; } TfLitePtrUnion;
-typedef struct { TfLitePtrUnion data; } TfLiteTensor;
+typedef enum { kTfLiteNoType = 0, kTfLiteFloat32 = 1, kTfLiteInt16 = 7, kTfLiteInt8 = 9 } TfLiteType;   // TFLM's values
+typedef union { int16_t *i16; int8_t *int8; float *f; } TfLitePtrUnion;
+typedef struct { TfLiteType type; TfLitePtrUnion data; } TfLiteTensor;
 namespace tflite {
 const Model *GetModel(const void *buf);
 struct MicroResourceVariables; struct MicroProfilerInterface;
