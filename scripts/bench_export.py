@@ -66,20 +66,20 @@ def main() -> int:
     def f1(name):
         return results[name]["accuracy"]["macro_f1"]
 
-    torch_teacher = teacher.name
+    torch_teacher, student = teacher.name, options.student_variant
     lines = {}
     for threads in (1, 2):
         for runtime, ext in (("ONNX", "onnx"), ("TFLite", "tflite")):
             lines[f"int8 teacher ({runtime}) speed-up over fp32 PyTorch eager, {threads} thread(s)"] = \
                 p50(torch_teacher, threads) / p50(f"{args.variant}_int8.{ext}", threads)
             lines[f"int8 student ({runtime}) speed-up over fp32 PyTorch teacher, {threads} thread(s)"] = \
-                p50(torch_teacher, threads) / p50(f"ds-small_int8.{ext}", threads)
+                p50(torch_teacher, threads) / p50(f"{student}_int8.{ext}", threads)
     for runtime, ext in (("ONNX", "onnx"), ("TFLite", "tflite")):
         lines[f"int8 teacher macro F1 minus fp32 PyTorch ({runtime})"] = \
             f1(f"{args.variant}_int8.{ext}") - f1(torch_teacher)
-        lines[f"int8 student macro F1 minus teacher ({runtime})"] = f1(f"ds-small_int8.{ext}") - f1(torch_teacher)
-    if "ds-small.safetensors" in results:
-        lines["fp32 PyTorch student macro F1"] = f1("ds-small.safetensors")
+        lines[f"int8 student macro F1 minus teacher ({runtime})"] = f1(f"{student}_int8.{ext}") - f1(torch_teacher)
+    if f"{student}.safetensors" in results:
+        lines["fp32 PyTorch student macro F1"] = f1(f"{student}.safetensors")
     for k, v in lines.items():
         print(f"{k}: {v:.3f}")
     (out / "ratios.json").write_text(json.dumps(lines, indent=2))

@@ -137,7 +137,8 @@ def builtin_line(readme_json: Path) -> str:
                           for f, a in sorted(worst.items()) if a is not None)
     # The commands that built it (README.json from a rebuild records them; older ones: the fragment has them).
     command = info.get("command") or "python scripts/build_default_models.py`, commands in `docs/results/default_model.md"
-    return (f"- Built-in model (`ds-small`, {held['protocol']}; `{command}`, "
+    stem = info["export"][0]["file"].split("_")[0]      # cnn-small_fp32.onnx -> cnn-small
+    return (f"- Built-in model (`{stem}`, {held['protocol']}; `{command}`, "
             f"`{readme_json.relative_to(ROOT).as_posix()}`): held-out macro F1 {held['macro_f1_mean']:.3f} ± "
             f"{held['macro_f1_sd']:.3f}, kappa {held['kappa_mean']:.3f} ± {held['kappa_sd']:.3f}{wrist}; int8 agreement "
             f"with fp32 {parts}" + (f", in the worst of the 24 axis-aligned orientations {turned}" if turned else "") + ".")

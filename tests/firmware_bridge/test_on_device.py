@@ -149,13 +149,13 @@ def test_on_device_labels_stream_from_the_twin_to_the_sinks(datasets_root, tmp_p
     from harnet_edge.firmware_bridge.on_device_twin import OnDeviceWearable
     from harnet_edge.firmware_bridge.session import DeviceSession
     from harnet_edge.runtime import open_engine
-    from harnet_edge.runtime.defaults import DEFAULT_DIR
+    from harnet_edge.runtime.defaults import DEFAULT_DIR, DEFAULT_STEM
     from harnet_edge.runtime.pipeline import StreamRuntime
     from harnet_edge.runtime.sinks import CsvSink, JsonlSink
 
     signal, truth = _selfback_clip(datasets_root)
-    model = DEFAULT_DIR / "ds-small_int8.tflite"
-    engine = open_engine(DEFAULT_DIR / "ds-small_int8.onnx")
+    model = DEFAULT_DIR / f"{DEFAULT_STEM}_int8.tflite"
+    engine = open_engine(DEFAULT_DIR / f"{DEFAULT_STEM}_int8.onnx")
 
     async def main():
         radio = SoftwareRadio()
@@ -194,12 +194,12 @@ def test_on_device_labels_stream_from_the_twin_to_the_sinks(datasets_root, tmp_p
 def test_twin_refuses_a_model_that_does_not_fit_its_arena():
     from harnet_edge.firmware_bridge.bumble_transport import SoftwareRadio
     from harnet_edge.firmware_bridge.on_device_twin import OnDeviceWearable
-    from harnet_edge.runtime.defaults import DEFAULT_DIR
+    from harnet_edge.runtime.defaults import DEFAULT_DIR, DEFAULT_STEM
     from harnet_edge.runtime.model_info import ModelFileError
 
     with pytest.raises(ModelFileError, match="cannot prepare it in a 8192-byte arena"):
         OnDeviceWearable(SoftwareRadio(), "HE-Small", np.zeros((100, 3), np.float32),
-                         DEFAULT_DIR / "ds-small_int8.tflite", arena_bytes=8192)
+                         DEFAULT_DIR / f"{DEFAULT_STEM}_int8.tflite", arena_bytes=8192)
 
 
 def test_sketch_on_device_mode_matches_the_spec():
@@ -294,17 +294,17 @@ def test_labels_survive_link_loss_in_order_and_reboots_are_flagged(datasets_root
     from harnet_edge.firmware_bridge.session import DeviceSession
     from harnet_edge.firmware_bridge.wearable import Faults
     from harnet_edge.runtime import open_engine
-    from harnet_edge.runtime.defaults import DEFAULT_DIR
+    from harnet_edge.runtime.defaults import DEFAULT_DIR, DEFAULT_STEM
     from harnet_edge.runtime.pipeline import StreamRuntime
     from harnet_edge.runtime.sinks import JsonlSink
 
     signal, _ = _selfback_clip(datasets_root)
-    engine = open_engine(DEFAULT_DIR / "ds-small_int8.onnx")
+    engine = open_engine(DEFAULT_DIR / f"{DEFAULT_STEM}_int8.onnx")
     fault = Faults(disconnect_every_s=20) if faults == "disconnect" else Faults(reboot_every_s=15)
 
     async def main():
         radio = SoftwareRadio()
-        twin = OnDeviceWearable(radio, "HE-Faulty", signal, DEFAULT_DIR / "ds-small_int8.tflite", rate_hz=100,
+        twin = OnDeviceWearable(radio, "HE-Faulty", signal, DEFAULT_DIR / f"{DEFAULT_STEM}_int8.tflite", rate_hz=100,
                                 speed=40, loop_signal=False, faults=fault)
         runtime = StreamRuntime(engine, [JsonlSink(tmp_path / "w.jsonl")])
         wearable = asyncio.create_task(twin.run(duration_s=len(signal) / 100))
@@ -339,11 +339,11 @@ def test_sketch_type_checks_against_the_arduino_and_tflm_apis(tmp_path, window, 
     model header for int8 or int16 logits; a model whose window differs from harnet_on_device.c's
     must not compile."""
     from harnet_edge.export.tflm import c_sources, operator_names
-    from harnet_edge.runtime.defaults import DEFAULT_DIR
+    from harnet_edge.runtime.defaults import DEFAULT_DIR, DEFAULT_STEM
 
     if shutil.which("g++") is None:
         pytest.skip("g++ is not installed")
-    model = (DEFAULT_DIR / "ds-small_int8.tflite").read_bytes()
+    model = (DEFAULT_DIR / f"{DEFAULT_STEM}_int8.tflite").read_bytes()
     quant = {"input_shape": [1, 3, window], "output_shape": [1, 2], "input_scale": 0.03, "input_zero_point": -3,
              "output_scale": 0.06, "output_zero_point": 7, "output_dtype": output_dtype}
     header, _ = c_sources(model, {"classes": ["sit", "walk"], "sample_rate_hz": 30, "window_samples": window},
