@@ -1,6 +1,7 @@
 """scripts/pi: the emulation script names no mirror host; it takes the machine's own apt source."""
 import re
 import subprocess
+import sys
 
 from tests.conftest import REPO
 
@@ -28,3 +29,14 @@ def test_mirror_comes_from_deb822_or_one_line_apt_sources(tmp_path):
     assert mirror_from(tmp_path).stdout.strip() == "http://other.example.test/debian"
     (tmp_path / "sources.list").unlink()
     assert mirror_from(tmp_path).stdout.strip() == ""       # the script then asks for DEBIAN_MIRROR
+
+
+def test_the_emulation_runs_the_models_that_ship():
+    """The run compares the built-in int8 files by name: names typed into the scripts outlived the
+    model they named (ds-small_int8.*) when the built-in model changed."""
+    from harnet_edge.runtime.defaults import DEFAULT_DIR
+
+    names = subprocess.run([sys.executable, str(REPO / "scripts" / "pi" / "compare_runs.py"), "--models"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert names and all((DEFAULT_DIR / name).is_file() for name in names), names
+    assert not re.findall(r"[\w.-]+_(?:int8|fp32)\.(?:onnx|tflite)", SCRIPT.read_text())

@@ -2,11 +2,12 @@
 
 Tolerance: labels identical, probabilities within 0.05. Both runs use the same file and the same
 float64 resampler, but the int8 kernels differ per architecture (XNNPACK's NEON and AVX
-requantisation round differently), so an int8 output can land one quantisation step away: with the
-built-in model's output scale of ~0.03 in logit space, one step moves a probability by up to ~0.02.
-A label change, or a larger difference, would mean the arithmetic really differs.
+requantisation round differently), so an int8 activation can land one quantisation step away and
+move a probability by a few hundredths. A label change, or a larger difference, would mean the
+arithmetic really differs.
 
     python scripts/pi/compare_runs.py runs/pi
+    python scripts/pi/compare_runs.py --models     (the file names compared; emulate_pi.sh runs them)
 Writes docs/results/pi_emulation.json and the README fragment docs/results/pi_emulation.md.
 """
 from __future__ import annotations
@@ -16,6 +17,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from harnet_edge.runtime.defaults import DEFAULT_STEM
+
+MODELS = (f"{DEFAULT_STEM}_int8.onnx", f"{DEFAULT_STEM}_int8.tflite")
 
 
 def load(path: Path) -> list[dict]:
@@ -27,7 +32,7 @@ def main(out: Path) -> int:
     from readme_results import write_result
 
     ok, rows = True, []
-    for model in ("ds-small_int8.onnx", "ds-small_int8.tflite"):
+    for model in MODELS:
         a, b = load(out / f"x86_64_{model}.jsonl"), load(out / f"aarch64_{model}.jsonl")
         same_windows = [r["window_start"] for r in a] == [r["window_start"] for r in b]
         labels = float(np.mean([x["label"] == y["label"] for x, y in zip(a, b)])) if a and b else 0.0
@@ -50,4 +55,7 @@ def main(out: Path) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--models"]:
+        print(" ".join(MODELS))
+        sys.exit(0)
     sys.exit(main(Path(sys.argv[1])))

@@ -11,6 +11,8 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 ROOT=${1:-/var/tmp/harnet-pi-arm64}
 OUT=${OUT:-$REPO/runs/pi}
 PY=${PY:-$REPO/.venv/bin/python}
+# The built-in int8 models, named where the runtime names them (runtime/defaults.py).
+MODELS=$("$PY" "$REPO/scripts/pi/compare_runs.py" --models)
 mkdir -p "$OUT"
 rm -f "$OUT"/*.jsonl   # sinks append: start each comparison from empty files
 
@@ -60,7 +62,7 @@ xyz = np.concatenate([r.xyz for r in recs])
 write_csv(sys.argv[1], t, xyz)
 PYEOF
 cp -r "$REPO/harnet_edge/default_models" "$ROOT/opt/models"
-for m in ds-small_int8.onnx ds-small_int8.tflite; do
+for m in $MODELS; do
   "$PY" -m harnet_edge.cli stream "$ROOT/opt/models/$m" --replay "$ROOT/opt/replay.csv" --speed max --quiet \
     --jsonl "$OUT/x86_64_$m.jsonl" > "$OUT/x86_64_$m.summary"
 done
@@ -74,18 +76,18 @@ python3 -m venv /opt/venv
 /opt/venv/bin/pip install -q --no-index --find-links /opt/wheels --only-binary=:all: "harnet-edge[tflite]"
 /opt/venv/bin/pip list --format=freeze > /opt/out/pip_list_arm64.txt
 /opt/venv/bin/python -c "import sys, harnet_edge.runtime; print('torch imported:', 'torch' in sys.modules)"
-for m in ds-small_int8.onnx ds-small_int8.tflite; do
+for m in $MODELS; do
   /opt/venv/bin/harnet-edge stream /opt/models/$m --replay /opt/replay.csv --speed max --quiet \
     --jsonl /opt/out/aarch64_$m.jsonl > /opt/out/aarch64_$m.summary
 done
-/opt/venv/bin/harnet-edge bench /opt/models/ds-small_int8.onnx /opt/models/ds-small_int8.tflite \
+/opt/venv/bin/harnet-edge bench $(for m in $MODELS; do echo /opt/models/$m; done) \
   --threads 1 --batch 1 --seconds 0.5 --out /opt/out/bench > /opt/out/bench_arm64.txt
 INNER
 mkdir -p "$ROOT/opt/out"
 # /proc only: with the host's /sys visible, onnxruntime's cpuinfo reads x86 CPU topology and crashes
 # under qemu; without it, it warns that CPU features are undetected (irrelevant to correctness).
 mount --bind /proc "$ROOT/proc" 2>/dev/null || true
-chroot "$ROOT" /bin/bash /opt/run.sh | tee "$OUT/arm64_run.txt"
+chroot "$ROOT" /usr/bin/env MODELS="$MODELS" /bin/bash /opt/run.sh | tee "$OUT/arm64_run.txt"
 umount "$ROOT/proc" 2>/dev/null || true
 cp -r "$ROOT/opt/out/." "$OUT/"
 
