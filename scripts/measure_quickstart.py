@@ -27,7 +27,8 @@ def one_run() -> dict:
     summary = json.loads(out.strip().splitlines()[-1])["summary"]
     truth = summary["truth"]
     mixed = sum("true mixed" in line for line in out.splitlines())
-    return {"windows": summary["windows"], "scored": truth["windows"], "correct": truth["correct"],
+    model = out.splitlines()[0].removeprefix("# ").split(" (", 1)[0]     # "# cnn-small_int8.onnx (onnxruntime, ..."
+    return {"model": model, "windows": summary["windows"], "scored": truth["windows"], "correct": truth["correct"],
             "mixed": mixed, "accuracy": round(truth["correct"] / truth["windows"], 3)}
 
 
@@ -40,10 +41,12 @@ def main() -> None:
         runs.append(one_run())
         print(i + 1, runs[-1], flush=True)
     accuracies = [r["accuracy"] for r in runs]
-    result = {"command": "harnet-edge " + " ".join(COMMAND), "runs": runs,
+    models = sorted({r["model"] for r in runs})
+    result = {"command": "harnet-edge " + " ".join(COMMAND), "model": ", ".join(models), "runs": runs,
               "accuracy_min": min(accuracies), "accuracy_mean": round(sum(accuracies) / len(accuracies), 3)}
     write_result("quickstart_truth", result,
-        f"Over {len(runs)} runs of the quick start (`python scripts/measure_quickstart.py --runs {len(runs)}`), "
+        f"Over {len(runs)} runs of the quick start with the built-in {result['model']} "
+        f"(`python scripts/measure_quickstart.py --runs {len(runs)}`), "
         f"{sum(r['correct'] for r in runs)} of {sum(r['scored'] for r in runs)} windows with a single true "
         f"activity got it as their live label (worst run {min(accuracies):.0%}, mean "
         f"{result['accuracy_mean']:.0%}); windows straddling two activities are shown as `true mixed` "

@@ -68,3 +68,12 @@ def test_quickstart_plays_real_motion_and_most_windows_get_their_true_label():
     assert summary["truth"]["windows"] == len(scored)
     assert summary["truth"]["correct"] == sum(ln.endswith(" ok") for ln in scored)
     assert summary["truth"]["correct"] >= MIN_ACCURACY * len(scored), "\n".join(windows)
+
+
+def test_the_recorded_figures_are_of_the_model_that_ships():
+    """The README's quick-start figure must be re-measured when the built-in model changes: it was
+    still ds-small's after cnn-small replaced it (issue 13)."""
+    from harnet_edge.runtime.defaults import default_model
+
+    recorded = json.loads((REPO / "docs" / "results" / "quickstart_truth.json").read_text())
+    assert recorded.get("model") == default_model().name
