@@ -44,6 +44,8 @@ CASES = [
     ("model-missing", ["stream", "{tmp}/nope.onnx", "--replay", "{csv}"], 2, "nope.onnx: file not found"),
     ("device-twice", ["stream", "--device", "A", "--device", "A"], 2, "--device A given twice"),
     ("no-source", ["stream"], 2, "no source: give --device, --replay or --simulate N"),
+    ("on-device-with-model", ["stream", "{model}", "--simulate", "1", "--profile", "on-device"], 2,
+     "--profile on-device: the wearable labels windows with its own model"),
     # simulate
     ("simulate-rate-5000", ["simulate", "--rate", "5000"], 2, "argument --rate: must be <= 200.0 Hz, got 5000"),
     ("simulate-rate-10", ["simulate", "--rate", "10"], 2, "argument --rate: must be >= 25.0 Hz"),
@@ -80,7 +82,9 @@ def places(tmp_path_factory):
     xyz = np.zeros((len(t), 3))
     xyz[:, 2] = -1
     write_csv(tmp / "rec.csv", t, xyz)
-    return {"tmp": str(tmp), "dir": str(tmp / "folder"), "file": str(tmp / "plain.txt"),
+    from harnet_edge.runtime.defaults import default_model
+
+    return {"tmp": str(tmp), "dir": str(tmp / "folder"), "file": str(tmp / "plain.txt"), "model": str(default_model()),
             "json": str(tmp / "other.json"), "csv": str(tmp / "rec.csv")}
 
 

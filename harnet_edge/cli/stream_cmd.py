@@ -146,12 +146,23 @@ def _signal_name(exc: KeyboardInterrupt) -> str:
     return exc.args[0] if exc.args and str(exc.args[0]).startswith("SIG") else "SIGINT"
 
 
+def refuse_unused_model(args) -> None:
+    """With --profile on-device every label comes from the wearable's own model (the built-in one on
+    --simulate): a model file would head the output with its name and classes and label nothing."""
+    if args.profile == "on-device" and args.model and not args.replay:
+        from ..errors import HarnetEdgeError
+
+        raise HarnetEdgeError(f"--profile on-device: the wearable labels windows with its own model; "
+                              f"{args.model.name} would not be used (give no model file)")
+
+
 def start_up(args):
     from ..fleet.stream_options import StreamFleet
     from ..runtime.engines import open_engine
     from ..runtime.pipeline import StreamRuntime
     from ..runtime.sinks import CsvSink, JsonlSink, LslSink, TerminalSink
 
+    refuse_unused_model(args)
     engine = open_engine(args.model or default_model_path(), threads=args.threads)
     sources = build_sources(args)
     classes = list(engine.info.classes)
