@@ -57,10 +57,15 @@ def split_for_export(windows: WindowSet, fraction: float, seed: int) -> tuple[np
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 
-def export_formats(names) -> list[ModelFormat]:
+def export_formats(names, int8: bool = True) -> list[ModelFormat]:
     unknown = [n for n in names if n not in FORMATS]
     if unknown:
         raise ExportError(f"unknown format(s) {unknown}; use {', '.join(FORMATS)}")
+    # A format whose float file is only a step (tflm) writes nothing without int8: refuse before any work
+    # rather than report success over an empty table.
+    int8_only = [n for n in names if FORMATS[n].intermediate_suffix is not None]
+    if int8_only and not int8:
+        raise ExportError(f"format(s) {', '.join(int8_only)} write int8 files only: add --int8")
     return [FORMATS[n] for n in names]
 
 
@@ -96,7 +101,7 @@ def export_model_files(model, stem: str, out_dir: Path, options: ExportOptions, 
 
 def export_checkpoint(checkpoint: Path, windows: WindowSet, out_dir: Path, options: ExportOptions, log=print) -> dict:
     checkpoint = Path(checkpoint)
-    export_formats(options.formats)   # an unknown name fails before any work
+    export_formats(options.formats, options.int8)   # an unknown name fails before any work
     model, meta = load_checkpoint(checkpoint)
     model.eval()
     classes = list(model.classes)

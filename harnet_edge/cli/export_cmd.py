@@ -69,7 +69,7 @@ def run_export(args) -> int:
     from harnet_edge.train.loop import TrainConfig
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-    export_formats(formats)
+    export_formats(formats, args.int8)
     window_s = 10
     if args.checkpoint.suffix == ".safetensors":
         window_s = read_checkpoint_metadata(args.checkpoint).get("window_seconds", 10)

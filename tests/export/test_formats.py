@@ -61,3 +61,12 @@ def test_cli_refuses_an_unknown_format_naming_the_table(tmp_path, harnet5_checkp
     result = run_cli("export", harnet5_checkpoint, "--formats", "onnx,coreml", "-o", tmp_path / "o")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "coreml" in result.stderr and "onnx, tflite" in result.stderr
+
+
+def test_cli_refuses_an_int8_only_format_without_int8(tmp_path, harnet5_checkpoint):
+    """tflm's float file is only a step: without --int8 the export wrote nothing and said 'artefacts and
+    report', exit 0, over an empty table."""
+    result = run_cli("export", harnet5_checkpoint, "--formats", "onnx,tflm", "-o", tmp_path / "o")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().endswith("format(s) tflm write int8 files only: add --int8")
+    assert not (tmp_path / "o").exists()          # refused before any work
