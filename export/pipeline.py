@@ -145,6 +145,9 @@ def export_checkpoint(checkpoint: Path, windows: WindowSet, out_dir: Path, optio
         reference = predict_proba(m, x_val, device="cpu")
         sweep_reference = None
         for path, fmt in export_model_files(m, stem, out_dir, options, calibration, source_sha, scores, log):
+            # Progress before the slow part: TFLite Micro's reference kernels take minutes on a HARNet.
+            log(f"    validating {path.name} on {len(x_val)} windows" + (
+                f", then 24 orientations x {len(sweep_x)}" if "_int8" in path.name else ""))
             result = validate_artefact(path, x_val, reference, y_val, options.thresholds, fmt, m)
             if result["quantisation"] == "int8":
                 if sweep_reference is None:

@@ -23,8 +23,13 @@ def test_export_writes_validated_artefacts_with_metadata(tmp_path, harnet5_check
     options = ExportOptions(distil=True, train=TrainConfig(epochs=1, max_steps=5, lr=1e-3), sweep_windows=24,
                             thresholds=Thresholds(int8_min_agreement=0.3,  # untrained teacher: near-tied outputs
                                                   int8_min_orientation_agreement=0.3))
-    report = export_checkpoint(harnet5_checkpoint, windows, out, options, log=lambda *_: None)
+    logged = []
+    report = export_checkpoint(harnet5_checkpoint, windows, out, options, log=logged.append)
     files = {a["file"]: a for a in report["artefacts"]}
+    # Each file's validation is announced before it runs (minutes under TFLite Micro): progress, not silence.
+    for name in files:
+        started = next(i for i, line in enumerate(logged) if line.strip().startswith(f"validating {name} "))
+        assert logged[started + 1].strip().startswith(f"{name}: agreement"), logged[started:started + 2]
     assert set(files) == {f"{m}_{q}.{f}" for m in ("harnet5", "cnn-small") for q in ("fp32", "int8")
                           for f in ("onnx", "tflite")}
     for name, result in files.items():
