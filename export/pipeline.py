@@ -161,6 +161,8 @@ def export_checkpoint(checkpoint: Path, windows: WindowSet, out_dir: Path, optio
             log(f"    {path.name}: agreement {result['agreement']:.3f}, max prob diff {result['max_prob_diff']:.1e}"
                 + (f", worst of 24 orientations {sweep['min_agreement']:.3f}" if sweep else "")
                 + f", {'ok' if result['passed'] else 'FAILED'}")
+            if (result.get("graph") or {}).get("warning"):
+                log(f"    warning: {path.name} {result['graph']['warning']}")
     report = {"source": checkpoint.name, "source_sha256": source_sha,
               "validation": {"windows": int(len(val_idx)), "subjects": val_subjects,
                              "subjects_seen_in_training": sorted(seen & set(val_subjects))},

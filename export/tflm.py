@@ -20,6 +20,11 @@ import numpy as np
 from . import ExportError
 
 MAX_ARENA_BYTES = 16 << 20
+# The reference sketch (firmware_bridge/firmware/harnet_wearable) on an nRF52840: 64 KB of RAM reserved
+# for the arena; of its 1 MB flash, the BLE SoftDevice (~150 KB), TFLM (~100 KB) and the sketch leave
+# about 700 KB for the model.
+REFERENCE_ARENA_BYTES = 64 * 1024
+REFERENCE_MODEL_FLASH_BYTES = 700 * 1024
 MODEL_INFO_MAX_BYTES = 512      # a GATT attribute value, and the sketch's model-info characteristic
 ARENA_STEP_BYTES = 16           # TFLM aligns arena allocations to 16 bytes
 # Logits the firmware can read: dtype -> (TfLiteType, TfLitePtrUnion member). int16 logits come from
@@ -271,8 +276,17 @@ def tflm_graph_report(path: Path, model=None) -> dict:
     from harnet_edge.runtime.tflm_engine import tflm_arena_from_header, tflm_model_bytes
 
     data = tflm_model_bytes(path)
-    return {"ok": True, "flash_bytes": len(data), "arena_bytes": tflm_arena_from_header(path),
-            "macs": tflite_macs(data), "ops": operator_names(data)}
+    arena = tflm_arena_from_header(path)
+    report = {"ok": True, "flash_bytes": len(data), "arena_bytes": arena, "macs": tflite_macs(data),
+              "ops": operator_names(data)}
+    too_big = []
+    if arena and arena > REFERENCE_ARENA_BYTES:
+        too_big.append(f"a {arena / 1024:.0f} KB arena (it reserves {REFERENCE_ARENA_BYTES // 1024} KB)")
+    if len(data) > REFERENCE_MODEL_FLASH_BYTES:
+        too_big.append(f"{len(data) / 1024:.0f} KB of flash for the model (it leaves ~{REFERENCE_MODEL_FLASH_BYTES // 1024} KB)")
+    if too_big:   # valid for a bigger MCU, so a warning, not a failure
+        report["warning"] = f"does not fit the reference wearable (nRF52840 sketch): needs {' and '.join(too_big)}"
+    return report
 
 
 def agreement_with_litert(path: Path, windows: np.ndarray, min_agreement: float = 0.99) -> dict:

@@ -278,3 +278,16 @@ def test_on_device_twin_labels_windows_with_int16_logits(int16_logits_model, hel
         litert.interpreter.invoke()
         same_as_litert.append(packet.label_index == litert.interpreter.get_tensor(litert.output["index"]).argmax())
     assert twin.labels_made == len(windows) and np.mean(same_as_litert) >= 0.9
+
+
+@pytest.mark.parametrize("arena_kb, warned", [(20, False), (131, True)])
+def test_tflm_report_warns_when_the_reference_wearable_cannot_hold_the_model(monkeypatch, arena_kb, warned):
+    """A HARNet exported to tflm needed a 131 KB arena: valid for a bigger MCU, so the export goes on,
+    but it must say the reference sketch's 64 KB will not hold it."""
+    from harnet_edge.export import tflm
+    from harnet_edge.runtime import tflm_engine
+
+    monkeypatch.setattr(tflm_engine, "tflm_model_bytes", lambda path: SHIPPED.read_bytes())
+    monkeypatch.setattr(tflm_engine, "tflm_arena_from_header", lambda path: arena_kb * 1024)
+    report = tflm.tflm_graph_report(SHIPPED)
+    assert report["ok"] and ("131 KB arena" in report.get("warning", "")) == warned
