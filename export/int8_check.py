@@ -28,8 +28,8 @@ def worst_orientation_agreement(model, calibration: np.ndarray, windows: np.ndar
     candidate = copy.deepcopy(model).eval()
     only_onnx = ExportOptions(**{**options.__dict__, "formats": ("onnx",), "fp32": False})
     with tempfile.TemporaryDirectory() as tmp:
-        written = export_model_files(candidate, "candidate", Path(tmp), only_onnx,
-                                     with_rotated_copies(calibration, options.seed), "candidate", {}, log=lambda *_: None)
+        written = export_model_files(candidate, "candidate", Path(tmp), only_onnx, with_rotated_copies(
+            calibration, options.seed), "candidate", {}, log=lambda *_: None)
         engine = open_engine(next(path for path, _ in written if "_int8" in path.name), threads=1)
         references = rotated_references(lambda x: predict_proba(candidate, x, device="cpu"), windows)
         return orientation_sweep(engine, windows, references)["min_agreement"]

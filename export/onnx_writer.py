@@ -83,7 +83,8 @@ def write_onnx_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta: 
         if logits_bits == 16:
             graph = onnx.load(str(pre))
             onnx.save(onnx.version_converter.convert_version(graph, OPSET_16_BIT), str(pre))
-            tensors.update({out.name: [{"quant_type": QuantType.QInt16, "symmetric": True}] for out in graph.graph.output})
+            int16 = {"quant_type": QuantType.QInt16, "symmetric": True}
+            tensors.update({out.name: [dict(int16)] for out in graph.graph.output})
         quantize_static(str(pre), str(path), Reader(calibration.astype(np.float32)), quant_format=QuantFormat.QDQ,
                         per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         extra_options={"TensorQuantOverrides": tensors} if tensors else {})

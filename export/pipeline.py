@@ -99,6 +99,22 @@ def export_model_files(model, stem: str, out_dir: Path, options: ExportOptions, 
     return written
 
 
+def file_times(out_dir: Path) -> dict[str, int]:
+    return {path.name: path.stat().st_mtime_ns for path in out_dir.iterdir() if path.is_file()}
+
+
+def remove_unvalidated(out_dir: Path, before: dict[str, int], validated: list[str]) -> list[str]:
+    """Delete the files this run wrote or rewrote (``before``: ``file_times`` at its start) that were
+    not validated (a ``.tflm.h`` goes with its ``.c``); checkpoints (a distilled student) are kept:
+    they are training results, not deployable files."""
+    keep = set(validated) | {name[:-2] + ".h" for name in validated if name.endswith(".c")}
+    removed = sorted(name for name, mtime in file_times(out_dir).items()
+                     if before.get(name) != mtime and name not in keep and not name.endswith(".safetensors"))
+    for name in removed:
+        (out_dir / name).unlink(missing_ok=True)
+    return removed
+
+
 def export_checkpoint(checkpoint: Path, windows: WindowSet, out_dir: Path, options: ExportOptions, log=print) -> dict:
     checkpoint = Path(checkpoint)
     export_formats(options.formats, options.int8)   # an unknown name fails before any work
@@ -140,29 +156,37 @@ def export_checkpoint(checkpoint: Path, windows: WindowSet, out_dir: Path, optio
                                                 **{k: v for k, v in options.extra_metadata.items()}})
         models.append((student, options.student_variant, {}))
     artefacts = []
-    for m, stem, scores in models:
-        log(f"exporting {stem}")
-        reference = predict_proba(m, x_val, device="cpu")
-        sweep_reference = None
-        for path, fmt in export_model_files(m, stem, out_dir, options, calibration, source_sha, scores, log):
-            # Progress before the slow part: TFLite Micro's reference kernels take minutes on a HARNet.
-            log(f"    validating {path.name} on {len(x_val)} windows" + (
-                f", then 24 orientations x {len(sweep_x)}" if "_int8" in path.name else ""))
-            result = validate_artefact(path, x_val, reference, y_val, options.thresholds, fmt, m)
-            if result["quantisation"] == "int8":
-                if sweep_reference is None:
-                    sweep_reference = rotated_references(lambda x: predict_proba(m, x, device="cpu"), sweep_x)
-                result["orientation_sweep"] = orientation_sweep(open_engine(path, threads=1), sweep_x, sweep_reference,
-                                                                options.thresholds.int8_min_orientation_agreement)
-                result["passed"] = bool(result["passed"] and result["orientation_sweep"]["passed"])
-            result["model"] = stem
-            artefacts.append(result)
-            sweep = result.get("orientation_sweep")
-            log(f"    {path.name}: agreement {result['agreement']:.3f}, max prob diff {result['max_prob_diff']:.1e}"
-                + (f", worst of 24 orientations {sweep['min_agreement']:.3f}" if sweep else "")
-                + f", {'ok' if result['passed'] else 'FAILED'}")
-            if (result.get("graph") or {}).get("warning"):
-                log(f"    warning: {path.name} {result['graph']['warning']}")
+    before = file_times(out_dir)
+    try:
+        for m, stem, scores in models:
+            log(f"exporting {stem}")
+            reference = predict_proba(m, x_val, device="cpu")
+            sweep_reference = None
+            for path, fmt in export_model_files(m, stem, out_dir, options, calibration, source_sha, scores, log):
+                # Progress before the slow part: TFLite Micro's reference kernels take minutes on a HARNet.
+                log(f"    validating {path.name} on {len(x_val)} windows" + (
+                    f", then 24 orientations x {len(sweep_x)}" if "_int8" in path.name else ""))
+                result = validate_artefact(path, x_val, reference, y_val, options.thresholds, fmt, m)
+                if result["quantisation"] == "int8":
+                    if sweep_reference is None:
+                        sweep_reference = rotated_references(lambda x: predict_proba(m, x, device="cpu"), sweep_x)
+                    result["orientation_sweep"] = orientation_sweep(
+                        open_engine(path, threads=1), sweep_x, sweep_reference,
+                        options.thresholds.int8_min_orientation_agreement)
+                    result["passed"] = bool(result["passed"] and result["orientation_sweep"]["passed"])
+                result["model"] = stem
+                artefacts.append(result)
+                sweep = result.get("orientation_sweep")
+                log(f"    {path.name}: agreement {result['agreement']:.3f}, max prob diff {result['max_prob_diff']:.1e}"
+                    + (f", worst of 24 orientations {sweep['min_agreement']:.3f}" if sweep else "")
+                    + f", {'ok' if result['passed'] else 'FAILED'}")
+                if (result.get("graph") or {}).get("warning"):
+                    log(f"    warning: {path.name} {result['graph']['warning']}")
+    except KeyboardInterrupt:   # no file that looks deployable may stay behind unvalidated
+        removed = remove_unvalidated(out_dir, before, [a["file"] for a in artefacts])
+        if removed:
+            log(f"interrupted: removed {len(removed)} file(s) written but not validated: {', '.join(removed)}")
+        raise
     report = {"source": checkpoint.name, "source_sha256": source_sha,
               "validation": {"windows": int(len(val_idx)), "subjects": val_subjects,
                              "subjects_seen_in_training": sorted(seen & set(val_subjects))},

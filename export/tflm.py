@@ -283,7 +283,8 @@ def tflm_graph_report(path: Path, model=None) -> dict:
     if arena and arena > REFERENCE_ARENA_BYTES:
         too_big.append(f"a {arena / 1024:.0f} KB arena (it reserves {REFERENCE_ARENA_BYTES // 1024} KB)")
     if len(data) > REFERENCE_MODEL_FLASH_BYTES:
-        too_big.append(f"{len(data) / 1024:.0f} KB of flash for the model (it leaves ~{REFERENCE_MODEL_FLASH_BYTES // 1024} KB)")
+        too_big.append(f"{len(data) / 1024:.0f} KB of flash for the model "
+                       f"(it leaves ~{REFERENCE_MODEL_FLASH_BYTES // 1024} KB)")
     if too_big:   # valid for a bigger MCU, so a warning, not a failure
         report["warning"] = f"does not fit the reference wearable (nRF52840 sketch): needs {' and '.join(too_big)}"
     return report

@@ -100,8 +100,8 @@ def main() -> int:
         # The loss as worn either way: canonical and both other-wrist mirrors (one seed scored 0.707
         # canonical and 0.613 mirrored on held-out subjects; its loss on canonical windows hid that).
         views = [windows.x[val_idx]] + [mirror_other_wrist(windows.x[val_idx], axis) for axis in (1, 0)]
-        losses = [float(np.mean([log_loss(y[val_idx], predict_proba(c, view, device=args.device), labels=range(len(classes)))
-                                 for view in views])) for c in candidates]
+        losses = [float(np.mean([log_loss(y[val_idx], predict_proba(c, view, device=args.device),
+                                          labels=range(len(classes))) for view in views])) for c in candidates]
         calibration = windows.x[np.random.default_rng(seed).permutation(fit_idx)[:options.calibration_windows]]
         worst = [worst_orientation_agreement(c, calibration, windows.x[val_idx], options) for c in candidates]
         print("per seed: validation loss " + ", ".join(f"{v:.3f}" for v in losses) + "; int8 worst of 24 "

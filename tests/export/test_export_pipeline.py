@@ -95,3 +95,30 @@ def test_cli_export_of_corrupt_checkpoint_is_one_line(tmp_path):
     result = run_cli("export", bad, "-o", tmp_path / "o")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0 and "model.safetensors" in result.stderr
+
+
+def test_ctrl_c_during_validation_leaves_no_unvalidated_model_file(tmp_path, harnet5_checkpoint, datasets_root,
+                                                                    monkeypatch):
+    """Ctrl-C while an int8 file is being validated: the files already validated stay, the ones
+    written but never validated go (a user could otherwise ship an unchecked int8 file)."""
+    from harnet_edge.data import load_benchmark
+    from harnet_edge.export import pipeline
+
+    checked = []
+    real_validate = pipeline.validate_artefact
+
+    def validate_then_interrupt(path, *args, **kwargs):
+        if "_int8" in path.name:
+            raise KeyboardInterrupt
+        checked.append(path.name)
+        return real_validate(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "validate_artefact", validate_then_interrupt)
+    out = tmp_path / "artefacts"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")                      # not this run's: untouched
+    windows = load_benchmark("adl", root=datasets_root, window_s=5)
+    with pytest.raises(KeyboardInterrupt):
+        export_checkpoint(harnet5_checkpoint, windows, out, ExportOptions(formats=("onnx",)), log=lambda *_: None)
+    assert checked == ["harnet5_fp32.onnx"]
+    assert sorted(p.name for p in out.iterdir()) == ["harnet5_fp32.onnx", "notes.txt"]
