@@ -20,10 +20,8 @@ import numpy as np
 from . import ExportError
 
 MAX_ARENA_BYTES = 16 << 20
-# The reference sketch (firmware_bridge/firmware/harnet_wearable) on an nRF52840: 64 KB of RAM reserved
-# for the arena; of its 1 MB flash, the BLE SoftDevice (~150 KB), TFLM (~100 KB) and the sketch leave
-# about 700 KB for the model.
-REFERENCE_ARENA_BYTES = 64 * 1024
+# The reference sketch (firmware_bridge/firmware/harnet_wearable) on an nRF52840: of its 1 MB flash, the
+# BLE SoftDevice (~150 KB), TFLM (~100 KB) and the sketch leave about 700 KB for the model.
 REFERENCE_MODEL_FLASH_BYTES = 700 * 1024
 MODEL_INFO_MAX_BYTES = 512      # a GATT attribute value, and the sketch's model-info characteristic
 ARENA_STEP_BYTES = 16           # TFLM aligns arena allocations to 16 bytes
@@ -273,7 +271,7 @@ def write_tflm_int8(fp32_path: Path, path: Path, calibration: np.ndarray, meta: 
 
 def tflm_graph_report(path: Path, model=None) -> dict:
     """What a firmware build needs to know (the export report records it)."""
-    from harnet_edge.runtime.tflm_engine import tflm_arena_from_header, tflm_model_bytes
+    from harnet_edge.runtime.tflm_engine import REFERENCE_ARENA_BYTES, tflm_arena_from_header, tflm_model_bytes
 
     data = tflm_model_bytes(path)
     arena = tflm_arena_from_header(path)

@@ -15,11 +15,12 @@ from collections import deque
 
 import numpy as np
 
+from harnet_edge.runtime.tflm_engine import REFERENCE_ARENA_BYTES
+
 from . import on_device as od
 from .wearable import SoftwareWearable
 
 log = logging.getLogger(__name__)
-NRF52840_ARENA_BYTES = 64 * 1024       # the RAM the reference sketch reserves for TFLM
 
 
 def imu_counts(g: np.ndarray, counts_per_g: int) -> np.ndarray:
@@ -29,7 +30,7 @@ def imu_counts(g: np.ndarray, counts_per_g: int) -> np.ndarray:
 
 class OnDeviceWearable(SoftwareWearable):
     def __init__(self, radio, name: str, signal: np.ndarray, model_path, rate_hz: float = 50.0,
-                 arena_bytes: int = NRF52840_ARENA_BYTES, hop_samples: int | None = None, **kwargs):
+                 arena_bytes: int = REFERENCE_ARENA_BYTES, hop_samples: int | None = None, **kwargs):
         from harnet_edge.runtime.tflm_engine import TflmEngine
 
         self.engine = TflmEngine(model_path, arena_bytes=arena_bytes)

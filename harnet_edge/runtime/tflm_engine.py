@@ -10,6 +10,7 @@ import numpy as np
 from .engines import Engine, ModelFileError, dequantise, quantise
 
 DEFAULT_ARENA_BYTES = 1 << 20
+REFERENCE_ARENA_BYTES = 64 * 1024    # the RAM the reference sketch (nRF52840) reserves for TFLM
 TFLM_SUFFIX = ".tflm.c"
 _ARRAY = re.compile(r"harnet_model_tflite\[\][^=]*=\s*\{([^}]*)\};")
 _LENGTH = re.compile(r"harnet_model_tflite_len\s*=\s*(\d+)\s*;")
