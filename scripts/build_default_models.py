@@ -92,10 +92,10 @@ def main() -> int:
     def train_student(fit_idx, val_idx, seed=0):
         """With --seeds N, N students from different seeds, each scored on whole training subjects
         held out for validation (never the held-out test subjects): its loss as worn on either wrist,
-        and its int8 copy's worst agreement with fp32 over the 24 wearing orientations. Kept: the lowest loss among the
-        seeds whose int8 copy passes the export's bar (``int8_check.pick_candidate``). This small
-        model's held-out macro F1 moved by up to 10 points between seeds, and its worst orientation
-        by 3 points."""
+        and its int8 copy's worst agreement with fp32 over the 24 wearing orientations. Kept: the
+        lowest loss among the seeds whose int8 copy passes the export's bar
+        (``int8_check.pick_candidate``). This small model's held-out macro F1 moved by up to 10
+        points between seeds, and its worst orientation by 3 points."""
         candidates = [train_one_student(fit_idx, val_idx, seed * 100 + k) for k in range(args.seeds)]
         # The loss as worn either way: canonical and both other-wrist mirrors (one seed scored 0.707
         # canonical and 0.613 mirrored on held-out subjects; its loss on canonical windows hid that).
